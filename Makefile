@@ -1,0 +1,47 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# migrc project driver.  Everything is built under build/ (ignored):
+#   build/linux            the prepared kernel tree (git: pristine + series)
+#   build/kunit-<arch>     out-of-tree KUnit builds, one per arch/variant
+#   build/guest-<arch>     the kernel and initramfs that `make run` boots
+#
+#   make test              every test on x86_64, arm64 and riscv
+#   make run [ARCH=x86_64|arm64|riscv]
+#   make kunit ARCH=arm64  one architecture's KUnit suites
+#   make tree              install what is missing, prepare build/linux
+#   make check-series      build every patch of the series on all arches
+#   make series            export the series with git format-patch
+
+ARCH ?= x86_64
+ARCHES := x86_64 arm64 riscv
+
+.PHONY: all deps tree test kunit run check-series series clean distclean
+
+all: test
+
+deps:
+	@./scripts/deps.sh
+
+tree: deps
+	@./scripts/prepare-tree.sh
+
+test: tree
+	@./scripts/test.sh $(ARCHES)
+
+kunit: tree
+	@./scripts/test.sh $(ARCH)
+
+run: tree
+	@./scripts/run.sh $(ARCH)
+
+check-series: tree
+	@./scripts/check-series.sh $(ARCHES)
+
+series: tree
+	@rm -rf build/series && git -C build/linux format-patch -q -o ../series pristine..HEAD && ls build/series
+
+clean:
+	rm -rf build/kunit-* build/guest-* build/series
+
+distclean:
+	rm -rf build

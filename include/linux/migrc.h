@@ -1,0 +1,282 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * migrc: defer the TLB shootdown of page migrations that no CPU can write.
+ *
+ * When every PTE that mapped a folio was read-only at unmap time, a CPU that
+ * still caches one of those translations can only read the old folio, whose
+ * content equals the new one.  migrc keeps such old folios in pending
+ * batches instead of flushing, and frees them when a flush has removed the
+ * stale translations: its own, batched over many migrations, or one that
+ * happened for another reason.  Paths that could make a stale translation
+ * observable flush the mm first (migrc_flush_mm()).
+ *
+ * The invariant and the generation scheme are described at the top of
+ * lib/migrc/core.c; the user documentation is Documentation/mm/migrc.rst.
+ */
+#ifndef _LINUX_MIGRC_H
+#define _LINUX_MIGRC_H
+
+#include <linux/nodemask.h>
+#include <linux/types.h>
+
+struct folio;
+struct mm_struct;
+
+/**
+ * migrc_gen_before() - compare two migrc generations
+ * @a: a generation
+ * @b: another generation
+ *
+ * Generations come from a 64-bit counter and are compared as a signed
+ * difference, so the comparison stays right when the counter wraps, as
+ * long as the two values are less than 2^63 apart.
+ *
+ * Context: any.
+ * Return: true if @a is older than @b.
+ */
+static inline bool migrc_gen_before(u64 a, u64 b)
+{
+	return (s64)(a - b) < 0;
+}
+
+/**
+ * migrc_gen_after_eq() - compare two migrc generations
+ * @a: a generation
+ * @b: another generation
+ *
+ * The wrap-safe negation of migrc_gen_before().
+ *
+ * Context: any.
+ * Return: true if @a is @b or newer.
+ */
+static inline bool migrc_gen_after_eq(u64 a, u64 b)
+{
+	return !migrc_gen_before(a, b);
+}
+
+/**
+ * enum migrc_cause - why pending batches were retired
+ * @MIGRC_CAUSE_PRESSURE: an allocation or kswapd needed the memory
+ * @MIGRC_CAUSE_AGE: the batch waited vm.migrc_max_age_ms
+ * @MIGRC_CAUSE_CAP: pending pages reached vm.migrc_max_pending_pages
+ * @MIGRC_CAUSE_DRAIN: everything had to go: migrc switched off, a CPU or
+ *	memory going away, suspend, an explicit request
+ * @NR_MIGRC_CAUSES: number of causes
+ *
+ * The order matches the MIGRC_RETIRE_* vm events.
+ */
+enum migrc_cause {
+	MIGRC_CAUSE_PRESSURE,
+	MIGRC_CAUSE_AGE,
+	MIGRC_CAUSE_CAP,
+	MIGRC_CAUSE_DRAIN,
+	NR_MIGRC_CAUSES
+};
+
+/**
+ * enum migrc_flush_point - paths that flush an mm with deferred unmaps
+ * @MIGRC_FP_WRITE_FAULT: a write fault reuses a read-only page in place
+ * @MIGRC_FP_GUP_WRITE: GUP writes a page through a read-only PTE
+ * @MIGRC_FP_PROTECT: mprotect() or uffd-wp make PTEs writable
+ * @MIGRC_FP_NUMA: a NUMA hinting fault rebuilds a writable mapping
+ * @MIGRC_FP_REMAP: remove_migration_pte() installs a writable PTE
+ * @MIGRC_FP_OTHER: anything else (tests, explicit requests)
+ * @NR_MIGRC_FLUSH_POINTS: number of flush points
+ */
+enum migrc_flush_point {
+	MIGRC_FP_WRITE_FAULT,
+	MIGRC_FP_GUP_WRITE,
+	MIGRC_FP_PROTECT,
+	MIGRC_FP_NUMA,
+	MIGRC_FP_REMAP,
+	MIGRC_FP_OTHER,
+	NR_MIGRC_FLUSH_POINTS
+};
+
+#ifdef CONFIG_MIGRC
+
+#include <linux/atomic.h>
+#include <linux/cpumask.h>
+#include <linux/jump_label.h>
+#include <linux/list.h>
+#include <linux/mm_types.h>
+#include <linux/wordpart.h>
+
+/*
+ * The arch contract.
+ *
+ * <asm/migrc.h> provides struct arch_migrc_batch, which describes what may
+ * hold stale read-only translations (a cpumask on x86 and riscv, ASIDs on
+ * arm64), and these hooks.  The core calls them; nothing else does.
+ *
+ * arch_migrc_batch_init(batch)
+ *	Make @batch describe nothing.  Any context.
+ *
+ * arch_migrc_add(batch, mm, uaddr)
+ *	Record that a read-only PTE of @mm at @uaddr was just cleared and its
+ *	translation may still be cached.  Called under the PTE lock, after
+ *	ptep_get_and_clear(); issues no CPU TLB invalidation (that is the
+ *	point), but must invalidate secondary TLBs (IOMMU SVA) at once, and
+ *	must provide whatever makes CPUs that later switch to @mm drop the
+ *	translation (x86: bump the mm's tlb_gen).  Provides the barriers
+ *	needed so that a later arch_migrc_flush() of @batch invalidates the
+ *	translation on every CPU that may hold it.
+ *
+ * arch_migrc_fold(dst, src)
+ *	Make @dst also describe everything @src describes.  Any context.
+ *
+ * arch_migrc_trim(batch, gen)
+ *	Drop from @batch what has provably been invalidated since generation
+ *	@gen (the generation at which @batch was sealed), using the per-CPU
+ *	knowledge reported through migrc_note_cpu_clean().  Return true if
+ *	nothing is left to invalidate.  Must never drop a CPU or ASID that
+ *	has not been invalidated since @gen.  Any context.
+ *
+ * arch_migrc_flush(batch)
+ *	Invalidate everything @batch describes, on every CPU, and return only
+ *	when that is done; then make @batch describe nothing.  Counts what it
+ *	sent with migrc_count_flush().  Process context with interrupts
+ *	enabled (it may send IPIs); may be called with a spinlock held.
+ *
+ * arch_migrc_flush_mm(mm) (optional; default flush_tlb_mm())
+ *	Invalidate every translation of @mm on every CPU that may hold one.
+ *	Same context rules as arch_migrc_flush().
+ *
+ * <asm/migrc.h> must define ARCH_MIGRC_NAME, the backend's name.  It may
+ * override arch_migrc_flush_mm.
+ */
+
+/* For the arch backends; see lib/migrc/core.c. */
+u64 migrc_read_gen(void);
+void migrc_note_cpu_clean(u64 gen);
+bool migrc_cpu_clean_since(int cpu, u64 gen);
+bool migrc_trim_cpumask(struct cpumask *mask, u64 gen);
+bool migrc_all_cpus_clean_since(u64 gen);
+void migrc_count_flush(unsigned int rounds, unsigned int cpus);
+
+#include <asm/migrc.h>
+
+/* The most zones a batch records exactly before it says "any zone". */
+#define MIGRC_BATCH_ZONES	4
+
+/**
+ * struct migrc_batch - the old folios of one migrate_pages_batch() round
+ * @node: entry in the pending list, under migrc_lock
+ * @folios: the old folios, linked through folio->lru
+ * @arch: what may hold stale translations to @folios
+ * @gen: generation at which the batch was sealed
+ * @sealed_at: jiffies when the batch was sealed, for retirement by age
+ * @reserved: pages reserved against the cap when the batch was opened
+ * @nr_pages: pages held in @folios
+ * @nodes: nodes whose memory @folios hold
+ * @zones: zone indexes (bit per enum zone_type) of those pages
+ *
+ * A batch is opened (migrc_batch_open()) by the task that migrates, filled
+ * by it alone while open, and sealed once (migrc_batch_seal()), after which
+ * it is on the pending list and belongs to the core until it is retired.
+ */
+struct migrc_batch {
+	struct list_head	node;
+	struct list_head	folios;
+	struct arch_migrc_batch	arch;
+	u64			gen;
+	unsigned long		sealed_at;
+	unsigned long		reserved;
+	unsigned long		nr_pages;
+	nodemask_t		nodes;
+	unsigned long		zones;
+};
+
+DECLARE_STATIC_KEY_TRUE(migrc_enabled_key);
+
+/**
+ * migrc_enabled() - may migrations defer their shootdown now?
+ *
+ * Context: any.
+ * Return: false when migrc is switched off (boot parameter or sysctl).
+ */
+static inline bool migrc_enabled(void)
+{
+	return static_branch_likely(&migrc_enabled_key);
+}
+
+struct migrc_batch *migrc_batch_open(unsigned long max_pages);
+void migrc_batch_add_pte(struct migrc_batch *batch, struct mm_struct *mm,
+			 unsigned long uaddr);
+void migrc_batch_add_folio(struct migrc_batch *batch, struct folio *folio);
+void migrc_batch_seal(struct migrc_batch *batch);
+
+unsigned long migrc_retire_all(enum migrc_cause cause);
+unsigned long migrc_retire_nodes(const nodemask_t *nodes, int highest_zoneidx,
+				 unsigned int order);
+unsigned long migrc_nr_pending(void);
+
+void __migrc_flush_mm(struct mm_struct *mm, enum migrc_flush_point point);
+
+/**
+ * migrc_mm_pending() - may @mm have stale read-only translations?
+ * @mm: the mm
+ *
+ * @mm->migrc_seq holds, in its low half, how many read-only unmaps of @mm
+ * were deferred, and in its high half that count as of the last flush of
+ * @mm.  They differ while a deferral may still be cached somewhere.
+ *
+ * Context: any; callers that act on the answer hold the PTE lock of the
+ * entry they are about to change, the lock under which it was unmapped.
+ * Return: true if @mm must be flushed before a PTE that was unmapped by a
+ * deferred migration may become writable or change its target.
+ */
+static inline bool migrc_mm_pending(struct mm_struct *mm)
+{
+	u64 seq = atomic64_read(&mm->migrc_seq);
+
+	return lower_32_bits(seq) != upper_32_bits(seq);
+}
+
+/**
+ * migrc_flush_mm() - remove stale read-only translations of @mm
+ * @mm: the mm about to gain a writable or different translation
+ * @point: which flush point is calling, for the statistics
+ *
+ * The flush points call this before they make a PTE of @mm writable, or
+ * point it elsewhere, in a way that does not flush it on every CPU.  When
+ * nothing of @mm is deferred it costs one load and one branch.
+ *
+ * Context: process context with interrupts enabled; may hold the PTE lock.
+ */
+static inline void migrc_flush_mm(struct mm_struct *mm,
+				  enum migrc_flush_point point)
+{
+	if (migrc_mm_pending(mm))
+		__migrc_flush_mm(mm, point);
+}
+
+#else /* CONFIG_MIGRC */
+
+struct migrc_batch;
+
+static inline bool migrc_enabled(void) { return false; }
+static inline struct migrc_batch *migrc_batch_open(unsigned long max_pages)
+{
+	return NULL;
+}
+static inline void migrc_batch_add_pte(struct migrc_batch *batch,
+				       struct mm_struct *mm, unsigned long uaddr) { }
+static inline void migrc_batch_add_folio(struct migrc_batch *batch,
+					 struct folio *folio) { }
+static inline void migrc_batch_seal(struct migrc_batch *batch) { }
+static inline unsigned long migrc_retire_all(enum migrc_cause cause) { return 0; }
+static inline unsigned long migrc_retire_nodes(const nodemask_t *nodes,
+					       int highest_zoneidx,
+					       unsigned int order)
+{
+	return 0;
+}
+static inline unsigned long migrc_nr_pending(void) { return 0; }
+static inline bool migrc_mm_pending(struct mm_struct *mm) { return false; }
+static inline void migrc_flush_mm(struct mm_struct *mm,
+				  enum migrc_flush_point point) { }
+
+#endif /* CONFIG_MIGRC */
+
+#endif /* _LINUX_MIGRC_H */

@@ -1,0 +1,1087 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit tests for the migrc core.
+ *
+ * Built into the kernel (CONFIG_MIGRC_KUNIT_TEST=y): the cases reach
+ * internals that are not exported.  They need at least four online CPUs
+ * and two online NUMA nodes; lib/migrc/qemu_configs/ has QEMU machines
+ * that provide them.
+ *
+ * The cases drive the core with real folios but without page tables: a
+ * batch is filled with folios the test allocated (and holds one extra
+ * reference to, so that "freed exactly once" is a refcount it can check),
+ * and the backend is either the real one on an mm no CPU uses, or a
+ * static stub that records what the core asked of it.
+ */
+
+#include <kunit/static_stub.h>
+#include <kunit/test.h>
+#include <linux/cpu.h>
+#include <linux/cpumask.h>
+#include <linux/delay.h>
+#include <linux/gfp.h>
+#include <linux/jiffies.h>
+#include <linux/kthread.h>
+#include <linux/limits.h>
+#include <linux/migrc.h>
+#include <linux/mm.h>
+#include <linux/nodemask.h>
+#include <linux/random.h>
+#include <linux/sched/mm.h>
+#include <linux/string.h>
+#include <linux/sysctl.h>
+#include <linux/utsname.h>
+#include <linux/vmstat.h>
+
+#include "migrc.h"
+
+#define MIGRC_TEST_MIN_CPUS	4
+#define MIGRC_TEST_MIN_NODES	2
+
+/* ------------------------------------------------------------------ */
+/* Helpers */
+
+struct migrc_test_saved {
+	unsigned long cap;
+	unsigned int age;
+};
+
+static struct migrc_test_saved migrc_test_saved;
+
+/*
+ * Each case starts from nothing pending, migrc on, and tunables that
+ * keep the background workers out of the way: a large cap and the
+ * longest age.  The old values come back afterwards.
+ */
+static int migrc_test_init(struct kunit *test)
+{
+	migrc_test_saved.cap = READ_ONCE(migrc_max_pending_pages);
+	migrc_test_saved.age = READ_ONCE(migrc_max_age_ms);
+	WRITE_ONCE(migrc_max_pending_pages, totalram_pages());
+	migrc_set_max_age(MIGRC_MAX_AGE_MS);
+	migrc_set_enabled(true);
+	migrc_retire_all(MIGRC_CAUSE_DRAIN);
+	return 0;
+}
+
+static void migrc_test_exit(struct kunit *test)
+{
+	migrc_retire_all(MIGRC_CAUSE_DRAIN);
+	WRITE_ONCE(migrc_max_pending_pages, migrc_test_saved.cap);
+	migrc_set_max_age(migrc_test_saved.age);
+	migrc_set_enabled(true);
+}
+
+/* Only the test thread reads events, so one buffer does. */
+static unsigned long migrc_test_events[NR_VM_EVENT_ITEMS];
+
+static unsigned long migrc_test_event(enum vm_event_item item)
+{
+	all_vm_events(migrc_test_events);
+	return migrc_test_events[item];
+}
+
+static long migrc_test_stat(enum migrc_stat item)
+{
+	return atomic_long_read(&migrc_stats.counter[item]);
+}
+
+/* A folio on @nid with an extra reference the test keeps. */
+static struct folio *migrc_test_folio(struct kunit *test, int nid)
+{
+	struct folio *folio;
+
+	folio = __folio_alloc_node(GFP_KERNEL | __GFP_THISNODE, 0, nid);
+	KUNIT_ASSERT_NOT_NULL(test, folio);
+	folio_get(folio);
+	return folio;
+}
+
+/*
+ * The core held the other reference; exactly one folio_put() by the
+ * core leaves ours alone.  Returns false on any other count.
+ */
+static bool migrc_test_release(struct folio *folio)
+{
+	if (folio_ref_count(folio) != 1)
+		return false;
+	folio_put(folio);
+	return true;
+}
+
+/* Open a batch, fill it with @nr folios from @nid, seal it. */
+static void migrc_test_defer(struct kunit *test, int nid, int nr,
+			     struct folio **folios)
+{
+	struct migrc_batch *batch = migrc_batch_open(nr);
+	int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, batch);
+	for (i = 0; i < nr; i++) {
+		folios[i] = migrc_test_folio(test, nid);
+		migrc_batch_add_folio(batch, folios[i]);
+	}
+	migrc_batch_seal(batch);
+}
+
+static int migrc_test_second_node(void)
+{
+	return next_node(first_memory_node, node_states[N_MEMORY]);
+}
+
+/* Stubs recording what the core asked of the backend. */
+static int migrc_test_flushes;
+static bool migrc_test_trim_result;
+
+static void migrc_test_flush_stub(struct arch_migrc_batch *arch)
+{
+	migrc_test_flushes++;
+	arch_migrc_batch_init(arch);
+}
+
+static bool migrc_test_trim_stub(struct migrc_batch *batch)
+{
+	return migrc_test_trim_result;
+}
+
+static int migrc_test_mm_flushes;
+
+static void migrc_test_flush_mm_stub(struct mm_struct *mm)
+{
+	migrc_test_mm_flushes++;
+}
+
+/* ------------------------------------------------------------------ */
+/* The machine and the backend */
+
+/*
+ * The other cases need several CPUs sharing an mm and two nodes to
+ * migrate between.  Fail loudly when the machine is smaller, so that a
+ * misconfigured QEMU cannot turn those cases into silent skips.
+ */
+static void migrc_test_topology(struct kunit *test)
+{
+	int nid, with_memory = 0;
+
+	KUNIT_EXPECT_GE_MSG(test, num_online_cpus(), MIGRC_TEST_MIN_CPUS,
+			    "boot with -smp %d or more", MIGRC_TEST_MIN_CPUS);
+	KUNIT_EXPECT_GE_MSG(test, num_online_nodes(), MIGRC_TEST_MIN_NODES,
+			    "boot with %d or more NUMA nodes", MIGRC_TEST_MIN_NODES);
+	for_each_node_state(nid, N_MEMORY)
+		with_memory++;
+	KUNIT_EXPECT_GE_MSG(test, with_memory, MIGRC_TEST_MIN_NODES,
+			    "need %d nodes with memory to migrate between",
+			    MIGRC_TEST_MIN_NODES);
+}
+
+/* The backend compiled in is the one for the machine we booted on. */
+static void migrc_test_backend(struct kunit *test)
+{
+	static const struct {
+		const char *machine, *backend;
+	} map[] = {
+		{ "x86_64",	"x86_64" },
+		{ "aarch64",	"arm64" },
+		{ "riscv64",	"riscv64" },
+	};
+	const char *machine = init_utsname()->machine;
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(map); i++) {
+		if (!strcmp(machine, map[i].machine)) {
+			KUNIT_EXPECT_STREQ(test, ARCH_MIGRC_NAME, map[i].backend);
+			return;
+		}
+	}
+	KUNIT_FAIL(test, "no migrc backend is known for machine %s", machine);
+}
+
+/* ------------------------------------------------------------------ */
+/* Generations */
+
+struct migrc_gen_case {
+	const char *name;
+	u64 a, b;
+	bool before;
+};
+
+static const struct migrc_gen_case migrc_gen_cases[] = {
+	{ "equal",		5,		5,		false },
+	{ "older",		5,		6,		true  },
+	{ "newer",		6,		5,		false },
+	{ "zero-vs-one",	0,		1,		true  },
+	{ "wrap-older",		U64_MAX,	0,		true  },
+	{ "wrap-newer",		0,		U64_MAX,	false },
+	{ "wrap-far",		U64_MAX - 10,	20,		true  },
+	{ "half-minus-one",	0,		S64_MAX,	true  },
+	{ "past-half",		0,		(u64)S64_MAX + 2, false },
+};
+
+static void migrc_gen_case_desc(const struct migrc_gen_case *c, char *desc)
+{
+	strscpy(desc, c->name, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(migrc_gen, migrc_gen_cases, migrc_gen_case_desc);
+
+/* migrc_gen_after_eq() must be the exact negation of migrc_gen_before(). */
+static void migrc_test_gen_compare(struct kunit *test)
+{
+	const struct migrc_gen_case *c = test->param_value;
+
+	KUNIT_EXPECT_EQ(test, migrc_gen_before(c->a, c->b), c->before);
+	KUNIT_EXPECT_EQ(test, migrc_gen_after_eq(c->a, c->b), !c->before);
+}
+
+/* Walking across the wrap point, each step must stay "after" the last. */
+static void migrc_test_gen_monotonic_across_wrap(struct kunit *test)
+{
+	u64 g = U64_MAX - 100;
+	int i;
+
+	for (i = 0; i < 200; i++, g++) {
+		KUNIT_ASSERT_TRUE(test, migrc_gen_before(g, g + 1));
+		KUNIT_ASSERT_TRUE(test, migrc_gen_after_eq(g + 1, g));
+		KUNIT_ASSERT_FALSE(test, migrc_gen_before(g + 1, g));
+	}
+}
+
+/* Sealing hands out consecutive generations, in list order. */
+static void migrc_test_seal_generations(struct kunit *test)
+{
+	struct folio *folios[2];
+	u64 before = migrc_read_gen();
+
+	migrc_test_defer(test, first_memory_node, 1, &folios[0]);
+	KUNIT_EXPECT_EQ(test, migrc_read_gen(), before + 1);
+	migrc_test_defer(test, first_memory_node, 1, &folios[1]);
+	KUNIT_EXPECT_EQ(test, migrc_read_gen(), before + 2);
+	KUNIT_EXPECT_EQ(test, migrc_nr_pending_batches(), 2UL);
+
+	migrc_retire_all(MIGRC_CAUSE_DRAIN);
+	KUNIT_EXPECT_TRUE(test, migrc_test_release(folios[0]));
+	KUNIT_EXPECT_TRUE(test, migrc_test_release(folios[1]));
+}
+
+/* ------------------------------------------------------------------ */
+/* The trim */
+
+/* Per-CPU clean generations the trim sees, by CPU index. */
+static u64 *migrc_test_clean;
+
+static u64 migrc_test_clean_stub(int cpu)
+{
+	return migrc_test_clean[cpu];
+}
+
+static void migrc_test_clean_setup(struct kunit *test)
+{
+	migrc_test_clean = kunit_kcalloc(test, nr_cpu_ids, sizeof(u64), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, migrc_test_clean);
+	kunit_activate_static_stub(test, migrc_cpu_clean_gen, migrc_test_clean_stub);
+}
+
+/*
+ * A CPU is dropped only when it is clean at or after the batch's
+ * generation: one generation short must keep it (an off-by-one here
+ * frees a folio some CPU may still read).
+ */
+static void migrc_test_trim_off_by_one(struct kunit *test)
+{
+	const u64 gens[] = { U64_MAX - 1, 0, 1, 1000 };
+	struct cpumask *mask;
+	int i, cpu;
+
+	mask = kunit_kzalloc(test, cpumask_size(), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, mask);
+	migrc_test_clean_setup(test);
+
+	for (i = 0; i < ARRAY_SIZE(gens); i++) {
+		u64 gen = gens[i];
+		int n = 0;
+
+		cpumask_clear(mask);
+		for_each_online_cpu(cpu) {
+			/* Rotate through: one short, exact, one past, far past. */
+			static const s64 delta[] = { -1, 0, 1, 1 << 20 };
+
+			migrc_test_clean[cpu] = gen + delta[n++ % ARRAY_SIZE(delta)];
+			cpumask_set_cpu(cpu, mask);
+		}
+		KUNIT_EXPECT_FALSE(test, migrc_trim_cpumask(mask, gen));
+		n = 0;
+		for_each_online_cpu(cpu)
+			KUNIT_EXPECT_EQ_MSG(test, cpumask_test_cpu(cpu, mask),
+					    n++ % 4 == 0,
+					    "cpu %d clean at %llu, batch %llu",
+					    cpu, migrc_test_clean[cpu], gen);
+	}
+}
+
+/* When every CPU is clean the mask empties and the trim says so. */
+static void migrc_test_trim_all_clean(struct kunit *test)
+{
+	struct cpumask *mask;
+	int cpu;
+
+	mask = kunit_kzalloc(test, cpumask_size(), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, mask);
+	migrc_test_clean_setup(test);
+	for_each_possible_cpu(cpu)
+		migrc_test_clean[cpu] = 77;
+	cpumask_copy(mask, cpu_online_mask);
+	KUNIT_EXPECT_TRUE(test, migrc_trim_cpumask(mask, 77));
+	KUNIT_EXPECT_TRUE(test, migrc_all_cpus_clean_since(77));
+	KUNIT_EXPECT_FALSE(test, migrc_all_cpus_clean_since(78));
+}
+
+/* A retirement whose batches were all trimmed sends nothing. */
+static void migrc_test_retire_trimmed_no_flush(struct kunit *test)
+{
+	struct folio *folios[3][2];
+	unsigned long trimmed = migrc_test_event(MIGRC_RETIRE_TRIMMED);
+	long avoided = migrc_test_stat(MIGRC_STAT_FLUSH_AVOIDED);
+	int i;
+
+	migrc_test_flushes = 0;
+	migrc_test_trim_result = true;
+	kunit_activate_static_stub(test, migrc_arch_flush, migrc_test_flush_stub);
+	kunit_activate_static_stub(test, migrc_arch_trim, migrc_test_trim_stub);
+
+	for (i = 0; i < 3; i++)
+		migrc_test_defer(test, first_memory_node, 2, folios[i]);
+	KUNIT_EXPECT_EQ(test, migrc_retire_all(MIGRC_CAUSE_DRAIN), 6UL);
+	KUNIT_EXPECT_EQ(test, migrc_test_flushes, 0);
+	KUNIT_EXPECT_EQ(test, migrc_test_event(MIGRC_RETIRE_TRIMMED) - trimmed, 3UL);
+	KUNIT_EXPECT_EQ(test, migrc_test_stat(MIGRC_STAT_FLUSH_AVOIDED) - avoided, 3L);
+	for (i = 0; i < 6; i++)
+		KUNIT_EXPECT_TRUE(test, migrc_test_release(folios[i / 2][i % 2]));
+}
+
+/* Many batches retired together cost one flush of their union. */
+static void migrc_test_retire_one_flush(struct kunit *test)
+{
+	struct folio *folios[5];
+	long avoided = migrc_test_stat(MIGRC_STAT_FLUSH_AVOIDED);
+	int i;
+
+	migrc_test_flushes = 0;
+	migrc_test_trim_result = false;
+	kunit_activate_static_stub(test, migrc_arch_flush, migrc_test_flush_stub);
+	kunit_activate_static_stub(test, migrc_arch_trim, migrc_test_trim_stub);
+
+	for (i = 0; i < 5; i++)
+		migrc_test_defer(test, first_memory_node, 1, &folios[i]);
+	KUNIT_EXPECT_EQ(test, migrc_retire_all(MIGRC_CAUSE_DRAIN), 5UL);
+	KUNIT_EXPECT_EQ(test, migrc_test_flushes, 1);
+	KUNIT_EXPECT_EQ(test, migrc_test_stat(MIGRC_STAT_FLUSH_AVOIDED) - avoided, 4L);
+	for (i = 0; i < 5; i++)
+		KUNIT_EXPECT_TRUE(test, migrc_test_release(folios[i]));
+}
+
+/* ------------------------------------------------------------------ */
+/* Retirement by cause, accounting */
+
+/* Folios stay allocated while pending, and are freed exactly once. */
+static void migrc_test_pending_until_retired(struct kunit *test)
+{
+	struct folio *folios[8];
+	int i;
+
+	migrc_test_defer(test, first_memory_node, 8, folios);
+	KUNIT_EXPECT_EQ(test, migrc_nr_pending(), 8UL);
+	for (i = 0; i < 8; i++)
+		KUNIT_EXPECT_EQ(test, folio_ref_count(folios[i]), 2);
+
+	KUNIT_EXPECT_EQ(test, migrc_retire_all(MIGRC_CAUSE_DRAIN), 8UL);
+	KUNIT_EXPECT_EQ(test, migrc_nr_pending(), 0UL);
+	KUNIT_EXPECT_EQ(test, migrc_nr_pending_batches(), 0UL);
+	for (i = 0; i < 8; i++)
+		KUNIT_EXPECT_TRUE(test, migrc_test_release(folios[i]));
+}
+
+/*
+ * The per-zone vmstat item is exact per zone and returns to its base.
+ * The expected counts are derived from where the folios really landed.
+ */
+static void migrc_test_zone_counts(struct kunit *test)
+{
+	int nid[2] = { first_memory_node, migrc_test_second_node() };
+	struct folio *f[8];
+	struct zone *zone;
+	unsigned long *base;
+	int i, z, nr = 0;
+
+	KUNIT_ASSERT_LT(test, nid[1], MAX_NUMNODES);
+	for_each_populated_zone(zone)
+		nr++;
+	base = kunit_kcalloc(test, nr, sizeof(*base), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, base);
+
+	z = 0;
+	for_each_populated_zone(zone)
+		base[z++] = zone_page_state_snapshot(zone, NR_MIGRC_PENDING);
+
+	migrc_test_defer(test, nid[0], 3, f);
+	migrc_test_defer(test, nid[1], 5, f + 3);
+
+	z = 0;
+	for_each_populated_zone(zone) {
+		unsigned long expect = base[z++];
+
+		for (i = 0; i < 8; i++)
+			expect += folio_zone(f[i]) == zone;
+		KUNIT_EXPECT_EQ_MSG(test, zone_page_state_snapshot(zone, NR_MIGRC_PENDING),
+				    expect, "node %d zone %s", zone_to_nid(zone),
+				    zone->name);
+	}
+
+	migrc_retire_all(MIGRC_CAUSE_DRAIN);
+	z = 0;
+	for_each_populated_zone(zone)
+		KUNIT_EXPECT_EQ(test, zone_page_state_snapshot(zone, NR_MIGRC_PENDING),
+				base[z++]);
+	for (i = 0; i < 8; i++)
+		KUNIT_EXPECT_TRUE(test, migrc_test_release(f[i]));
+}
+
+/* Order-0 pressure on one node retires only batches holding its pages. */
+static void migrc_test_pressure_by_node(struct kunit *test)
+{
+	int nid0 = first_memory_node, nid1 = migrc_test_second_node();
+	unsigned long events = migrc_test_event(MIGRC_RETIRE_PRESSURE);
+	struct folio *a[2], *b[2];
+	nodemask_t nodes;
+
+	KUNIT_ASSERT_LT(test, nid1, MAX_NUMNODES);
+	migrc_test_defer(test, nid0, 2, a);
+	migrc_test_defer(test, nid1, 2, b);
+
+	nodes_clear(nodes);
+	node_set(nid1, nodes);
+	KUNIT_EXPECT_EQ(test, migrc_retire_nodes(&nodes, MAX_NR_ZONES - 1, 0), 2UL);
+	KUNIT_EXPECT_EQ(test, migrc_test_event(MIGRC_RETIRE_PRESSURE) - events, 1UL);
+	KUNIT_EXPECT_EQ(test, folio_ref_count(a[0]), 2);
+	KUNIT_EXPECT_TRUE(test, migrc_test_release(b[0]));
+	KUNIT_EXPECT_TRUE(test, migrc_test_release(b[1]));
+
+	/* Nothing of nid1 is left: a second call frees nothing. */
+	KUNIT_EXPECT_EQ(test, migrc_retire_nodes(&nodes, MAX_NR_ZONES - 1, 0), 0UL);
+
+	migrc_retire_all(MIGRC_CAUSE_DRAIN);
+	KUNIT_EXPECT_TRUE(test, migrc_test_release(a[0]));
+	KUNIT_EXPECT_TRUE(test, migrc_test_release(a[1]));
+}
+
+/*
+ * Which batches an order-0 request retires: those with pages on its nodes
+ * in the zones it may use.  Checked on a made-up batch, since where test
+ * folios land depends on the machine's zones.
+ */
+static void migrc_test_batch_selection(struct kunit *test)
+{
+	struct migrc_batch batch = {};
+	nodemask_t nodes;
+
+	nodes_clear(batch.nodes);
+	node_set(1, batch.nodes);
+	batch.zones = BIT(2);
+
+	nodes_clear(nodes);
+	node_set(1, nodes);
+	KUNIT_EXPECT_TRUE(test, migrc_batch_in_nodes(&batch, &nodes, 2));
+	KUNIT_EXPECT_TRUE(test, migrc_batch_in_nodes(&batch, &nodes, 3));
+	KUNIT_EXPECT_FALSE(test, migrc_batch_in_nodes(&batch, &nodes, 1));
+	nodes_clear(nodes);
+	node_set(0, nodes);
+	KUNIT_EXPECT_FALSE(test, migrc_batch_in_nodes(&batch, &nodes, 2));
+	node_set(1, nodes);
+	KUNIT_EXPECT_TRUE(test, migrc_batch_in_nodes(&batch, &nodes, 2));
+}
+
+/* A high-order request retires everything, wherever it is. */
+static void migrc_test_pressure_high_order(struct kunit *test)
+{
+	int nid0 = first_memory_node, nid1 = migrc_test_second_node();
+	struct folio *a[2], *b[2];
+	nodemask_t nodes;
+
+	KUNIT_ASSERT_LT(test, nid1, MAX_NUMNODES);
+	migrc_test_defer(test, nid0, 2, a);
+	migrc_test_defer(test, nid1, 2, b);
+	nodes_clear(nodes);
+	node_set(nid1, nodes);
+	KUNIT_EXPECT_EQ(test, migrc_retire_nodes(&nodes, 0, 3), 4UL);
+	KUNIT_EXPECT_EQ(test, migrc_nr_pending(), 0UL);
+	KUNIT_EXPECT_TRUE(test, migrc_test_release(a[0]));
+	KUNIT_EXPECT_TRUE(test, migrc_test_release(a[1]));
+	KUNIT_EXPECT_TRUE(test, migrc_test_release(b[0]));
+	KUNIT_EXPECT_TRUE(test, migrc_test_release(b[1]));
+}
+
+/* A batch retires by age exactly when it has waited vm.migrc_max_age_ms. */
+static void migrc_test_age(struct kunit *test)
+{
+	unsigned long events = migrc_test_event(MIGRC_RETIRE_AGE);
+	unsigned long age = msecs_to_jiffies(MIGRC_MAX_AGE_MS);
+	unsigned long sealed;
+	struct folio *a[2];
+
+	sealed = jiffies;
+	migrc_test_defer(test, first_memory_node, 2, a);
+
+	/* Not yet: even from one jiffy before the seal the age is short. */
+	KUNIT_EXPECT_EQ(test, migrc_retire_expired(sealed - 1 + age - 1), 0UL);
+	KUNIT_EXPECT_EQ(test, migrc_nr_pending(), 2UL);
+	/* Two jiffies of slack for the seal's own clock read. */
+	KUNIT_EXPECT_EQ(test, migrc_retire_expired(jiffies + age + 2), 2UL);
+	KUNIT_EXPECT_EQ(test, migrc_test_event(MIGRC_RETIRE_AGE) - events, 1UL);
+	KUNIT_EXPECT_TRUE(test, migrc_test_release(a[0]));
+	KUNIT_EXPECT_TRUE(test, migrc_test_release(a[1]));
+}
+
+/* The age worker really runs: with a 1 ms age, batches go by themselves. */
+static void migrc_test_age_worker(struct kunit *test)
+{
+	unsigned long events = migrc_test_event(MIGRC_RETIRE_AGE);
+	struct folio *a[1];
+	int i;
+
+	migrc_test_defer(test, first_memory_node, 1, a);
+	migrc_set_max_age(MIGRC_MIN_AGE_MS);
+	for (i = 0; i < 200 && migrc_nr_pending(); i++)
+		msleep(10);
+	KUNIT_EXPECT_EQ(test, migrc_nr_pending(), 0UL);
+	KUNIT_EXPECT_GE(test, migrc_test_event(MIGRC_RETIRE_AGE) - events, 1UL);
+	KUNIT_EXPECT_TRUE(test, migrc_test_release(a[0]));
+}
+
+/* Past the cap nothing is deferred, and pending never exceeds it. */
+static void migrc_test_cap_refuses(struct kunit *test)
+{
+	long refused = migrc_test_stat(MIGRC_STAT_CAP_REFUSED);
+	struct migrc_batch *batch;
+	struct folio *a[4];
+
+	WRITE_ONCE(migrc_max_pending_pages, 6);
+	migrc_test_defer(test, first_memory_node, 4, a);
+	KUNIT_EXPECT_NULL(test, migrc_batch_open(4));	/* 4 + 4 > 6 */
+	KUNIT_EXPECT_EQ(test, migrc_test_stat(MIGRC_STAT_CAP_REFUSED) - refused, 1L);
+	batch = migrc_batch_open(2);			/* 4 + 2 <= 6 */
+	KUNIT_EXPECT_NOT_NULL(test, batch);
+	if (batch)
+		migrc_batch_seal(batch);
+	KUNIT_EXPECT_LE(test, migrc_nr_pending(), 6UL);
+
+	WRITE_ONCE(migrc_max_pending_pages, totalram_pages());
+	migrc_retire_all(MIGRC_CAUSE_DRAIN);
+	KUNIT_EXPECT_TRUE(test, migrc_test_release(a[0]));
+	KUNIT_EXPECT_TRUE(test, migrc_test_release(a[1]));
+	KUNIT_EXPECT_TRUE(test, migrc_test_release(a[2]));
+	KUNIT_EXPECT_TRUE(test, migrc_test_release(a[3]));
+}
+
+/* Over the cap, the oldest batches go first, until half the cap is free. */
+static void migrc_test_cap_retires_oldest(struct kunit *test)
+{
+	unsigned long events = migrc_test_event(MIGRC_RETIRE_CAP);
+	struct folio *f[3][4];
+	int i;
+
+	for (i = 0; i < 3; i++)
+		migrc_test_defer(test, first_memory_node, 4, f[i]);
+	WRITE_ONCE(migrc_max_pending_pages, 10);	/* 12 pending, keep <= 5 */
+	KUNIT_EXPECT_EQ(test, migrc_retire_over_cap(), 8UL);
+	KUNIT_EXPECT_EQ(test, migrc_test_event(MIGRC_RETIRE_CAP) - events, 2UL);
+	KUNIT_EXPECT_EQ(test, migrc_nr_pending(), 4UL);
+	/* The two oldest are gone, the newest is still pending. */
+	KUNIT_EXPECT_EQ(test, folio_ref_count(f[0][0]), 1);
+	KUNIT_EXPECT_EQ(test, folio_ref_count(f[1][0]), 1);
+	KUNIT_EXPECT_EQ(test, folio_ref_count(f[2][0]), 2);
+
+	WRITE_ONCE(migrc_max_pending_pages, totalram_pages());
+	migrc_retire_all(MIGRC_CAUSE_DRAIN);
+	for (i = 0; i < 12; i++)
+		KUNIT_EXPECT_TRUE(test, migrc_test_release(f[i / 4][i % 4]));
+}
+
+/* The per-cause events add up to the batches retired. */
+static void migrc_test_causes_add_up(struct kunit *test)
+{
+	unsigned long before[NR_MIGRC_CAUSES], sum = 0;
+	long retired = migrc_test_stat(MIGRC_STAT_RETIRED);
+	struct folio *f[4];
+	nodemask_t nodes;
+	int c;
+
+	for (c = 0; c < NR_MIGRC_CAUSES; c++)
+		before[c] = migrc_test_event(MIGRC_RETIRE_PRESSURE + c);
+
+	migrc_test_defer(test, first_memory_node, 1, &f[0]);
+	nodes = node_states[N_MEMORY];
+	migrc_retire_nodes(&nodes, MAX_NR_ZONES - 1, 0);
+	migrc_test_defer(test, first_memory_node, 1, &f[1]);
+	migrc_retire_expired(jiffies + msecs_to_jiffies(MIGRC_MAX_AGE_MS) + 2);
+	migrc_test_defer(test, first_memory_node, 1, &f[2]);
+	WRITE_ONCE(migrc_max_pending_pages, 0);
+	migrc_retire_over_cap();
+	WRITE_ONCE(migrc_max_pending_pages, totalram_pages());
+	migrc_test_defer(test, first_memory_node, 1, &f[3]);
+	migrc_retire_all(MIGRC_CAUSE_DRAIN);
+
+	for (c = 0; c < NR_MIGRC_CAUSES; c++) {
+		unsigned long d = migrc_test_event(MIGRC_RETIRE_PRESSURE + c) - before[c];
+
+		KUNIT_EXPECT_EQ_MSG(test, d, 1UL, "cause %d", c);
+		sum += d;
+	}
+	KUNIT_EXPECT_EQ(test, sum, (unsigned long)(migrc_test_stat(MIGRC_STAT_RETIRED) - retired));
+	for (c = 0; c < 4; c++)
+		KUNIT_EXPECT_TRUE(test, migrc_test_release(f[c]));
+}
+
+/* ------------------------------------------------------------------ */
+/* Flush points: the per-mm sequence */
+
+static struct mm_struct *migrc_test_mm(struct kunit *test)
+{
+	struct mm_struct *mm = mm_alloc();
+
+	KUNIT_ASSERT_NOT_NULL(test, mm);
+	return mm;
+}
+
+/* A deferral makes the mm pending; one flush clears it; then nothing. */
+static void migrc_test_mm_flush(struct kunit *test)
+{
+	struct mm_struct *mm = migrc_test_mm(test);
+	unsigned long events = migrc_test_event(MIGRC_MM_FLUSH);
+	struct migrc_batch *batch;
+
+	migrc_test_mm_flushes = 0;
+	kunit_activate_static_stub(test, migrc_arch_flush_mm, migrc_test_flush_mm_stub);
+
+	KUNIT_EXPECT_FALSE(test, migrc_mm_pending(mm));
+	migrc_flush_mm(mm, MIGRC_FP_OTHER);
+	KUNIT_EXPECT_EQ(test, migrc_test_mm_flushes, 0);
+
+	batch = migrc_batch_open(1);
+	KUNIT_ASSERT_NOT_NULL(test, batch);
+	migrc_batch_add_pte(batch, mm, 0x100000);
+	KUNIT_EXPECT_TRUE(test, migrc_mm_pending(mm));
+	migrc_flush_mm(mm, MIGRC_FP_OTHER);
+	KUNIT_EXPECT_EQ(test, migrc_test_mm_flushes, 1);
+	KUNIT_EXPECT_FALSE(test, migrc_mm_pending(mm));
+	migrc_flush_mm(mm, MIGRC_FP_OTHER);
+	KUNIT_EXPECT_EQ(test, migrc_test_mm_flushes, 1);
+	KUNIT_EXPECT_EQ(test, migrc_test_event(MIGRC_MM_FLUSH) - events, 1UL);
+
+	migrc_batch_seal(batch);	/* no folios: dropped */
+	mmput(mm);
+}
+
+static struct migrc_batch *migrc_test_racing_batch;
+static struct mm_struct *migrc_test_racing_mm;
+
+/* A deferral that lands while the flush runs is not covered by it. */
+static void migrc_test_flush_mm_racing_stub(struct mm_struct *mm)
+{
+	migrc_test_mm_flushes++;
+	if (migrc_test_mm_flushes == 1)
+		migrc_batch_add_pte(migrc_test_racing_batch, migrc_test_racing_mm,
+				    0x200000);
+}
+
+static void migrc_test_mm_flush_race(struct kunit *test)
+{
+	struct mm_struct *mm = migrc_test_mm(test);
+	struct migrc_batch *batch = migrc_batch_open(1);
+
+	KUNIT_ASSERT_NOT_NULL(test, batch);
+	migrc_test_mm_flushes = 0;
+	migrc_test_racing_batch = batch;
+	migrc_test_racing_mm = mm;
+	kunit_activate_static_stub(test, migrc_arch_flush_mm,
+				   migrc_test_flush_mm_racing_stub);
+
+	migrc_batch_add_pte(batch, mm, 0x100000);
+	migrc_flush_mm(mm, MIGRC_FP_OTHER);
+	KUNIT_EXPECT_TRUE(test, migrc_mm_pending(mm));
+	migrc_flush_mm(mm, MIGRC_FP_OTHER);
+	KUNIT_EXPECT_FALSE(test, migrc_mm_pending(mm));
+	KUNIT_EXPECT_EQ(test, migrc_test_mm_flushes, 2);
+
+	migrc_batch_seal(batch);
+	mmput(mm);
+}
+
+/* Both halves of the sequence wrap at 2^32 without losing a deferral. */
+static void migrc_test_mm_seq_wrap(struct kunit *test)
+{
+	struct mm_struct *mm = migrc_test_mm(test);
+	struct migrc_batch *batch = migrc_batch_open(1);
+	int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, batch);
+	migrc_test_mm_flushes = 0;
+	kunit_activate_static_stub(test, migrc_arch_flush_mm, migrc_test_flush_mm_stub);
+
+	atomic64_set(&mm->migrc_seq, ((s64)(U32_MAX - 2) << 32) | (U32_MAX - 2));
+	for (i = 0; i < 6; i++) {
+		migrc_batch_add_pte(batch, mm, 0x100000);
+		KUNIT_EXPECT_TRUE(test, migrc_mm_pending(mm));
+		migrc_flush_mm(mm, MIGRC_FP_OTHER);
+		KUNIT_EXPECT_FALSE(test, migrc_mm_pending(mm));
+	}
+	KUNIT_EXPECT_EQ(test, migrc_test_mm_flushes, 6);
+	KUNIT_EXPECT_EQ(test, lower_32_bits(atomic64_read(&mm->migrc_seq)), 3U);
+
+	migrc_batch_seal(batch);
+	mmput(mm);
+}
+
+/* The real backend accepts a deferral on an mm no CPU runs. */
+static void migrc_test_backend_add_flush(struct kunit *test)
+{
+	struct mm_struct *mm = migrc_test_mm(test);
+	struct migrc_batch *batch = migrc_batch_open(1);
+	struct folio *folio = migrc_test_folio(test, first_memory_node);
+
+	KUNIT_ASSERT_NOT_NULL(test, batch);
+	migrc_batch_add_pte(batch, mm, 0x100000);
+	migrc_batch_add_folio(batch, folio);
+	migrc_batch_seal(batch);
+	migrc_flush_mm(mm, MIGRC_FP_OTHER);
+	KUNIT_EXPECT_FALSE(test, migrc_mm_pending(mm));
+	KUNIT_EXPECT_EQ(test, migrc_retire_all(MIGRC_CAUSE_DRAIN), 1UL);
+	KUNIT_EXPECT_TRUE(test, migrc_test_release(folio));
+	mmput(mm);
+}
+
+/* ------------------------------------------------------------------ */
+/* Control */
+
+/* Switching off refuses new rounds and retires everything pending. */
+static void migrc_test_disable_drains(struct kunit *test)
+{
+	unsigned long events = migrc_test_event(MIGRC_RETIRE_DRAIN);
+	struct folio *a[3];
+	int i;
+
+	migrc_test_defer(test, first_memory_node, 3, a);
+	migrc_set_enabled(false);
+	KUNIT_EXPECT_FALSE(test, migrc_enabled());
+	KUNIT_EXPECT_EQ(test, migrc_nr_pending(), 0UL);
+	KUNIT_EXPECT_EQ(test, migrc_test_event(MIGRC_RETIRE_DRAIN) - events, 1UL);
+	KUNIT_EXPECT_NULL(test, migrc_batch_open(1));
+	migrc_set_enabled(true);
+	for (i = 0; i < 3; i++)
+		KUNIT_EXPECT_TRUE(test, migrc_test_release(a[i]));
+}
+
+/* A round that was open when migrc was switched off retires at seal. */
+static void migrc_test_seal_after_disable(struct kunit *test)
+{
+	struct migrc_batch *batch = migrc_batch_open(1);
+	struct folio *folio = migrc_test_folio(test, first_memory_node);
+
+	KUNIT_ASSERT_NOT_NULL(test, batch);
+	migrc_batch_add_folio(batch, folio);
+	migrc_set_enabled(false);
+	migrc_batch_seal(batch);
+	KUNIT_EXPECT_EQ(test, migrc_nr_pending(), 0UL);
+	KUNIT_EXPECT_TRUE(test, migrc_test_release(folio));
+	migrc_set_enabled(true);
+}
+
+struct migrc_knob_case {
+	const char *input;
+	unsigned long min, max;
+	int ret;
+	unsigned long val;
+};
+
+static const struct migrc_knob_case migrc_knob_cases[] = {
+	{ "1",				0, 1,		0,	1 },
+	{ "0\n",			0, 1,		0,	0 },
+	{ "",				0, 1,		-EINVAL },
+	{ "\n",				0, 1,		-EINVAL },
+	{ "2",				0, 1,		-EINVAL },
+	{ "-1",				0, 1,		-EINVAL },
+	{ "abc",			0, 1,		-EINVAL },
+	{ "1x",				0, 1,		-EINVAL },
+	{ " 1",				0, 1,		-EINVAL },
+	{ "0x10",			0, 100,		-EINVAL },
+	{ "99999999999999999999999",	0, ULONG_MAX,	-EINVAL },
+	{ "18446744073709551615",	0, ULONG_MAX,	0,	ULONG_MAX },
+	{ "0",				1, 60000,	-EINVAL },
+	{ "60001",			1, 60000,	-EINVAL },
+	{ "60000",			1, 60000,	0,	60000 },
+};
+
+static void migrc_knob_case_desc(const struct migrc_knob_case *c, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "\"%s\" in [%lu,%lu]", c->input,
+		 c->min, c->max);
+	strreplace(desc, '\n', '~');
+}
+
+KUNIT_ARRAY_PARAM(migrc_knob, migrc_knob_cases, migrc_knob_case_desc);
+
+/* Knob input is one decimal number in range; anything else is -EINVAL. */
+static void migrc_test_knob_parse(struct kunit *test)
+{
+	const struct migrc_knob_case *c = test->param_value;
+	unsigned long val = 12345;
+	int ret;
+
+	ret = migrc_parse_knob(c->input, strlen(c->input), c->min, c->max, &val);
+	KUNIT_EXPECT_EQ(test, ret, c->ret);
+	KUNIT_EXPECT_EQ(test, val, c->ret ? 12345UL : c->val);
+}
+
+/* Through the sysctl handler: rejected writes keep the old value. */
+static void migrc_test_sysctl_rejects(struct kunit *test)
+{
+	static const char *const bad[] = { "", "-5", "junk", "1000000", "7 " };
+	const struct ctl_table *age = &migrc_sysctls[2];
+	char buf[16];
+	size_t len;
+	loff_t pos;
+	int i;
+
+	KUNIT_ASSERT_STREQ(test, age->procname, "migrc_max_age_ms");
+	WRITE_ONCE(migrc_max_age_ms, 1234);
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		strscpy(buf, bad[i], sizeof(buf));
+		len = strlen(buf);
+		pos = 0;
+		KUNIT_EXPECT_EQ_MSG(test, migrc_sysctl_handler(age, 1, buf, &len, &pos),
+				    -EINVAL, "input \"%s\"", bad[i]);
+		KUNIT_EXPECT_EQ(test, READ_ONCE(migrc_max_age_ms), 1234U);
+	}
+	strscpy(buf, "250\n", sizeof(buf));
+	len = strlen(buf);
+	pos = 0;
+	KUNIT_EXPECT_EQ(test, migrc_sysctl_handler(age, 1, buf, &len, &pos), 0);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(migrc_max_age_ms), 250U);
+
+	/* Reading it back gives the number and a newline. */
+	memset(buf, 0, sizeof(buf));
+	len = sizeof(buf) - 1;
+	pos = 0;
+	KUNIT_EXPECT_EQ(test, migrc_sysctl_handler(age, 0, buf, &len, &pos), 0);
+	KUNIT_EXPECT_STREQ(test, buf, "250\n");
+}
+
+/* migrc= takes the usual boolean spellings and nothing else. */
+static void migrc_test_boot_param(struct kunit *test)
+{
+	static const char *const bad[] = { "", "maybe", "2", "offf", "-1", "On",
+					   "yes", "on\n" };
+	bool on;
+	int i;
+
+	KUNIT_EXPECT_EQ(test, migrc_parse_boot("off", &on), 0);
+	KUNIT_EXPECT_FALSE(test, on);
+	KUNIT_EXPECT_EQ(test, migrc_parse_boot("on", &on), 0);
+	KUNIT_EXPECT_TRUE(test, on);
+	KUNIT_EXPECT_EQ(test, migrc_parse_boot("0", &on), 0);
+	KUNIT_EXPECT_FALSE(test, on);
+	KUNIT_EXPECT_EQ(test, migrc_parse_boot(NULL, &on), -EINVAL);
+	for (i = 0; i < ARRAY_SIZE(bad); i++)
+		KUNIT_EXPECT_EQ_MSG(test, migrc_parse_boot(bad[i], &on), -EINVAL,
+				    "migrc=%s", bad[i]);
+}
+
+/* The default cap scales with memory and never goes below one batch. */
+static void migrc_test_default_cap(struct kunit *test)
+{
+	KUNIT_EXPECT_EQ(test, migrc_default_max_pending(1UL << 20), (1UL << 20) / 64);
+	KUNIT_EXPECT_EQ(test, migrc_default_max_pending(1000), MIGRC_MIN_CAP);
+	KUNIT_EXPECT_EQ(test, migrc_default_max_pending(0), MIGRC_MIN_CAP);
+}
+
+/* An impossible state warns, stops deferral and frees what it must. */
+static void migrc_test_fail_safe(struct kunit *test)
+{
+	struct migrc_batch *batch = migrc_batch_open(1);
+	struct folio *a = migrc_test_folio(test, first_memory_node);
+	struct folio *b = migrc_test_folio(test, first_memory_node);
+
+	KUNIT_ASSERT_NOT_NULL(test, batch);
+	migrc_batch_add_folio(batch, a);
+	migrc_batch_add_folio(batch, b);	/* over its reservation of 1 */
+	KUNIT_EXPECT_EQ(test, folio_ref_count(b), 1);	/* freed at once */
+	KUNIT_EXPECT_NULL(test, migrc_batch_open(1));
+	migrc_batch_seal(batch);
+	migrc_test_recover();
+	KUNIT_EXPECT_EQ(test, migrc_nr_pending(), 0UL);
+	KUNIT_EXPECT_TRUE(test, migrc_test_release(a));
+	KUNIT_EXPECT_TRUE(test, migrc_test_release(b));
+	KUNIT_EXPECT_TRUE(test, migrc_enabled());
+}
+
+/* ------------------------------------------------------------------ */
+/* Concurrency */
+
+#define MIGRC_TEST_STRESS_MS		3000
+#define MIGRC_TEST_STRESS_FOLIOS	2048
+
+struct migrc_test_worker {
+	struct folio **folios;
+	int nr;
+	int cpu;
+	unsigned long deadline;
+	struct completion done;
+};
+
+/*
+ * Defer small batches of folios, and now and then retire: all of it, by
+ * pressure on this node, or by age.  Every folio it defers is recorded
+ * so that the test can check it was freed exactly once.
+ */
+static int migrc_test_worker_fn(void *data)
+{
+	struct migrc_test_worker *w = data;
+	int nid = cpu_to_mem(w->cpu);
+	nodemask_t nodes;
+
+	nodes_clear(nodes);
+	node_set(nid, nodes);
+	while (time_before(jiffies, w->deadline) &&
+	       w->nr + 16 <= MIGRC_TEST_STRESS_FOLIOS) {
+		struct migrc_batch *batch;
+		int i, n = 1 + get_random_u32_below(16);
+
+		batch = migrc_batch_open(n);
+		if (!batch) {
+			cond_resched();
+			continue;
+		}
+		for (i = 0; i < n; i++) {
+			struct folio *folio = __folio_alloc_node(GFP_KERNEL, 0, nid);
+
+			if (!folio)
+				break;
+			folio_get(folio);
+			w->folios[w->nr++] = folio;
+			migrc_batch_add_folio(batch, folio);
+		}
+		migrc_batch_seal(batch);
+
+		switch (get_random_u32_below(8)) {
+		case 0:
+			migrc_retire_all(MIGRC_CAUSE_DRAIN);
+			break;
+		case 1:
+			migrc_retire_nodes(&nodes, MAX_NR_ZONES - 1, 0);
+			break;
+		case 2:
+			migrc_retire_expired(jiffies + HZ * 100);
+			break;
+		}
+		cond_resched();
+	}
+	complete(&w->done);
+	return 0;
+}
+
+static void migrc_test_concurrent(struct kunit *test)
+{
+	unsigned long deferred = migrc_test_event(MIGRC_DEFERRED);
+	long freed = migrc_test_stat(MIGRC_STAT_FREED_PAGES);
+	struct migrc_test_worker *workers;
+	unsigned long total = 0, once = 0;
+	int cpu, i, n = 0;
+
+	workers = kunit_kcalloc(test, nr_cpu_ids, sizeof(*workers), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, workers);
+	cpus_read_lock();
+	for_each_online_cpu(cpu) {
+		struct migrc_test_worker *w = &workers[cpu];
+		struct task_struct *t;
+
+		w->folios = kunit_kcalloc(test, MIGRC_TEST_STRESS_FOLIOS,
+					  sizeof(*w->folios), GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, w->folios);
+		w->cpu = cpu;
+		w->deadline = jiffies + msecs_to_jiffies(MIGRC_TEST_STRESS_MS);
+		init_completion(&w->done);
+		t = kthread_run_on_cpu(migrc_test_worker_fn, w, cpu, "migrc_test/%u");
+		KUNIT_ASSERT_FALSE(test, IS_ERR(t));
+		n++;
+	}
+	cpus_read_unlock();
+	for_each_online_cpu(cpu)
+		if (workers[cpu].folios)
+			wait_for_completion(&workers[cpu].done);
+
+	migrc_retire_all(MIGRC_CAUSE_DRAIN);
+	KUNIT_EXPECT_EQ(test, migrc_nr_pending(), 0UL);
+
+	for (cpu = 0; cpu < nr_cpu_ids; cpu++) {
+		struct migrc_test_worker *w = &workers[cpu];
+
+		for (i = 0; i < w->nr; i++) {
+			total++;
+			once += migrc_test_release(w->folios[i]);
+		}
+	}
+	kunit_info(test, "%d CPUs deferred %lu folios, %lu freed exactly once\n",
+		   n, total, once);
+	KUNIT_EXPECT_GE(test, n, MIGRC_TEST_MIN_CPUS);
+	KUNIT_EXPECT_GT(test, total, 0UL);
+	KUNIT_EXPECT_EQ(test, once, total);
+	KUNIT_EXPECT_EQ(test, migrc_test_event(MIGRC_DEFERRED) - deferred, total);
+	KUNIT_EXPECT_EQ(test, (unsigned long)(migrc_test_stat(MIGRC_STAT_FREED_PAGES) - freed),
+			total);
+}
+
+static struct kunit_case migrc_test_cases[] = {
+	KUNIT_CASE(migrc_test_topology),
+	KUNIT_CASE(migrc_test_backend),
+	KUNIT_CASE_PARAM(migrc_test_gen_compare, migrc_gen_gen_params),
+	KUNIT_CASE(migrc_test_gen_monotonic_across_wrap),
+	KUNIT_CASE(migrc_test_seal_generations),
+	KUNIT_CASE(migrc_test_trim_off_by_one),
+	KUNIT_CASE(migrc_test_trim_all_clean),
+	KUNIT_CASE(migrc_test_retire_trimmed_no_flush),
+	KUNIT_CASE(migrc_test_retire_one_flush),
+	KUNIT_CASE(migrc_test_pending_until_retired),
+	KUNIT_CASE(migrc_test_zone_counts),
+	KUNIT_CASE(migrc_test_pressure_by_node),
+	KUNIT_CASE(migrc_test_batch_selection),
+	KUNIT_CASE(migrc_test_pressure_high_order),
+	KUNIT_CASE(migrc_test_age),
+	KUNIT_CASE(migrc_test_age_worker),
+	KUNIT_CASE(migrc_test_cap_refuses),
+	KUNIT_CASE(migrc_test_cap_retires_oldest),
+	KUNIT_CASE(migrc_test_causes_add_up),
+	KUNIT_CASE(migrc_test_mm_flush),
+	KUNIT_CASE(migrc_test_mm_flush_race),
+	KUNIT_CASE(migrc_test_mm_seq_wrap),
+	KUNIT_CASE(migrc_test_backend_add_flush),
+	KUNIT_CASE(migrc_test_disable_drains),
+	KUNIT_CASE(migrc_test_seal_after_disable),
+	KUNIT_CASE_PARAM(migrc_test_knob_parse, migrc_knob_gen_params),
+	KUNIT_CASE(migrc_test_sysctl_rejects),
+	KUNIT_CASE(migrc_test_boot_param),
+	KUNIT_CASE(migrc_test_default_cap),
+	KUNIT_CASE(migrc_test_fail_safe),
+	KUNIT_CASE_SLOW(migrc_test_concurrent),
+	{}
+};
+
+static struct kunit_suite migrc_test_suite = {
+	.name = "migrc",
+	.init = migrc_test_init,
+	.exit = migrc_test_exit,
+	.test_cases = migrc_test_cases,
+};
+
+kunit_test_suites(&migrc_test_suite);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("KUnit tests for the migrc core");
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);

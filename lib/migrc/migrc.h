@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * migrc internals shared by the core, its controls and its tests.
+ */
+#ifndef MM_MIGRC_MIGRC_H
+#define MM_MIGRC_MIGRC_H
+
+#include <kunit/visibility.h>
+#include <linux/atomic.h>
+#include <linux/migrc.h>
+
+/* Default and range of vm.migrc_max_age_ms. */
+#define MIGRC_DEFAULT_AGE_MS	500
+#define MIGRC_MIN_AGE_MS	1
+#define MIGRC_MAX_AGE_MS	60000
+
+/* The default cap never goes below one full batch of small folios. */
+#define MIGRC_MIN_CAP		512UL
+
+/* vm.migrc_enabled, vm.migrc_max_pending_pages, vm.migrc_max_age_ms */
+#define MIGRC_NR_SYSCTLS	3
+
+/* Counters only the debugfs stats file shows. */
+enum migrc_stat {
+	MIGRC_STAT_SEALED,		/* batches sealed */
+	MIGRC_STAT_RETIRED,		/* batches retired, any cause */
+	MIGRC_STAT_FREED_PAGES,		/* pages freed by retirement */
+	MIGRC_STAT_FLUSH_AVOIDED,	/* batches retired without a flush of their own */
+	MIGRC_STAT_CAP_REFUSED,		/* rounds that did not defer: cap reached */
+	MIGRC_STAT_FP_FIRST,		/* mm flushes by flush point, ... */
+	MIGRC_STAT_FP_LAST = MIGRC_STAT_FP_FIRST + NR_MIGRC_FLUSH_POINTS - 1,
+	MIGRC_STAT_COUNT
+};
+
+struct migrc_stats {
+	atomic_long_t counter[MIGRC_STAT_COUNT];
+};
+
+extern struct migrc_stats migrc_stats;
+extern unsigned long migrc_max_pending_pages;
+extern unsigned int migrc_max_age_ms;
+
+void migrc_fail(const char *why);
+void migrc_set_enabled(bool on);
+void migrc_set_max_age(unsigned int ms);
+void __init migrc_sysctl_init(void);
+void __init migrc_debugfs_init(void);
+
+#if IS_ENABLED(CONFIG_KUNIT)
+struct ctl_table;
+extern struct ctl_table migrc_sysctls[MIGRC_NR_SYSCTLS];
+int migrc_sysctl_handler(const struct ctl_table *table, int write,
+			 void *buffer, size_t *lenp, loff_t *ppos);
+u64 migrc_cpu_clean_gen(int cpu);
+bool migrc_batch_in_nodes(struct migrc_batch *batch, const nodemask_t *nodes,
+			  int highest_zoneidx);
+void migrc_test_recover(void);
+bool migrc_arch_trim(struct migrc_batch *batch);
+void migrc_arch_flush(struct arch_migrc_batch *arch);
+void migrc_arch_flush_mm(struct mm_struct *mm);
+unsigned long migrc_retire_expired(unsigned long now);
+unsigned long migrc_retire_over_cap(void);
+unsigned long migrc_nr_pending_batches(void);
+int migrc_parse_boot(const char *arg, bool *on);
+unsigned long migrc_default_max_pending(unsigned long totalram);
+int migrc_parse_knob(const char *buf, size_t len, unsigned long min,
+		     unsigned long max, unsigned long *val);
+#endif
+
+#endif /* MM_MIGRC_MIGRC_H */

@@ -1,0 +1,60 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Install what the project needs on Debian 12, through apt-get, and only
+# when something is missing: with everything present this asks nothing of
+# the network.
+set -euo pipefail
+
+# command-or-file  package
+need=(
+	"/usr/src/linux-source-6.12.tar.xz linux-source-6.12"
+	"gcc gcc"
+	"make make"
+	"aarch64-linux-gnu-gcc gcc-aarch64-linux-gnu"
+	"riscv64-linux-gnu-gcc gcc-riscv64-linux-gnu"
+	"/usr/aarch64-linux-gnu/lib/libc.a libc6-dev-arm64-cross"
+	"/usr/riscv64-linux-gnu/lib/libc.a libc6-dev-riscv64-cross"
+	"qemu-system-x86_64 qemu-system-x86"
+	"qemu-system-aarch64 qemu-system-arm"
+	"qemu-system-riscv64 qemu-system-misc"
+	"/usr/share/qemu/qboot.rom qemu-system-data"
+	"/usr/share/qemu/opensbi-riscv64-generic-fw_dynamic.bin opensbi"
+	"flex flex"
+	"bison bison"
+	"bc bc"
+	"/usr/include/libelf.h libelf-dev"
+	"/usr/include/openssl/ssl.h libssl-dev"
+	"ccache ccache"
+	"python3 python3"
+	"git git"
+	"cpio cpio"
+	"xz xz-utils"
+	"gzip gzip"
+	"perl perl"
+	"sparse sparse"
+	"rsync rsync"
+)
+
+missing=()
+for entry in "${need[@]}"; do
+	what=${entry% *}
+	pkg=${entry##* }
+	if [[ $what == /* ]]; then
+		[[ -e $what ]] && continue
+	else
+		command -v "$what" >/dev/null 2>&1 && continue
+	fi
+	missing+=("$pkg")
+done
+
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+echo "deps: installing ${missing[*]}"
+if [[ $(id -u) -ne 0 ]]; then
+	echo "deps: need root to install: ${missing[*]}" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

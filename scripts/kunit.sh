@@ -1,0 +1,107 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Build and run the migrc KUnit suites for one architecture with kunit.py,
+# out of tree (build/kunit-<arch>[-<variant>]), through ccache, on the QEMU
+# machine in lib/migrc/qemu_configs/<arch>.py (four CPUs, two nodes).
+#
+# usage: kunit.sh ARCH [VARIANT]   ARCH: x86_64 | arm64 | riscv
+#   VARIANT names an extra kunitconfig, lib/migrc/<variant>.kunitconfig
+#   (for example "kcsan").
+#
+# Prints the kunit.py output, then one line
+#   kunit <arch>[-<variant>]: N passed, N failed, N skipped
+# and exits non-zero if the build or boot failed, a test failed, or no
+# test ran.
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${BUILD:-$ROOT/build}
+TREE=$BUILD/linux
+arch=${1:?usage: kunit.sh ARCH [VARIANT]}
+variant=${2:-}
+name=$arch${variant:+-$variant}
+out=$BUILD/kunit-$name
+log=$BUILD/kunit-$name.log
+
+case $arch in
+x86_64)	cross= ;;
+arm64)	cross=aarch64-linux-gnu- ;;
+riscv)	cross=riscv64-linux-gnu- ;;
+*)	echo "kunit.sh: unknown arch $arch" >&2; exit 2 ;;
+esac
+
+# ccache in front of every compiler kbuild calls, host and cross.
+ccbin=$BUILD/ccache-bin
+mkdir -p "$ccbin"
+for cc in gcc cc aarch64-linux-gnu-gcc riscv64-linux-gnu-gcc; do
+	[[ -e $ccbin/$cc ]] || ln -sf "$(command -v ccache)" "$ccbin/$cc"
+done
+export PATH=$ccbin:$PATH
+export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache}
+export CCACHE_BASEDIR=$BUILD
+export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-8G}
+export CCACHE_SLOPPINESS=time_macros,include_file_mtime,include_file_ctime
+# Stable build metadata: identical sources give identical objects.
+export KBUILD_BUILD_TIMESTAMP="2026-01-01" KBUILD_BUILD_USER=migrc KBUILD_BUILD_HOST=migrc
+
+args=(run --kunitconfig=lib/migrc
+      --qemu_config="lib/migrc/qemu_configs/$arch.py"
+      --build_dir="$out" --jobs="$(nproc)" --timeout=900
+      --json="$out.json")
+[[ -n $cross ]] && args+=(--cross_compile="$cross")
+[[ -n $variant ]] && args+=(--kunitconfig="lib/migrc/$variant.kunitconfig")
+[[ -n ${KUNIT_KCONFIG_ADD:-} ]] && for k in $KUNIT_KCONFIG_ADD; do args+=(--kconfig_add="$k"); done
+
+cd "$TREE"
+rm -f "$out.json"
+start=$SECONDS
+./tools/testing/kunit/kunit.py "${args[@]}" 2>&1 | tee "$log"
+rc=${PIPESTATUS[0]}
+secs=$((SECONDS - start))
+
+# Count leaf cases from the JSON kunit.py wrote (parameterised cases count
+# each parameter), so the total does not depend on the console format.
+read -r pass fail skip < <(python3 - "$out.json" <<'PY'
+import json, sys
+p = f = s = 0
+try:
+    data = json.load(open(sys.argv[1]))
+except Exception:
+    print(0, 1, 0); sys.exit()
+def walk(t):
+    global p, f, s
+    subs = t.get('sub_groups') or []
+    cases = t.get('test_cases') or []
+    for g in subs: walk(g)
+    for c in cases:
+        st = c.get('status', '')
+        if st == 'PASS': p += 1
+        elif st == 'SKIP': s += 1
+        else: f += 1
+walk(data)
+print(p, f, s)
+PY
+)
+# Any kernel report during the run fails it, whatever the cases said.
+reports=0
+if [[ -f $out/test.log ]]; then
+	reports=$(grep -cE 'BUG: (KCSAN|KASAN|KFENCE)|BUG: |Kernel panic|UBSAN:|WARNING: possible (circular|recursive)|inconsistent lock state|sleeping function called from invalid context' "$out/test.log" || true)
+	if [[ $reports -gt 0 ]]; then
+		echo "kunit $name: $reports kernel report(s) in $out/test.log:" >&2
+		grep -E -A12 'BUG: |Kernel panic|UBSAN:|WARNING: possible|inconsistent lock state|sleeping function' "$out/test.log" | head -60 >&2
+		fail=$((fail + reports))
+	fi
+fi
+if [[ $rc -ne 0 && $fail -eq 0 ]]; then
+	fail=1	# build or boot failure: count it, so it cannot read as a pass
+fi
+if [[ $((pass + fail)) -eq 0 ]]; then
+	echo "kunit $name: no test ran" >&2
+	fail=1
+fi
+line="kunit $name: $pass passed, $fail failed"
+[[ $skip -gt 0 ]] && line+=", $skip skipped"
+echo "$line (${secs}s)"
+echo "$pass $fail $skip" > "$out.counts"
+[[ $fail -eq 0 && $rc -eq 0 ]]

@@ -1,0 +1,53 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Run every test for the given architectures and print one summary line
+# per component, then the total: "N passed, N failed[, N skipped]".
+# Exits non-zero if anything failed, failed to build or boot, or if no
+# test ran at all.
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${BUILD:-$ROOT/build}
+cd "$ROOT"
+
+runs=()
+for arch in "$@"; do
+	runs+=("$arch:")
+done
+# The concurrency cases under KCSAN, on x86_64 only.
+for arch in "$@"; do
+	[[ $arch == x86_64 ]] && runs+=("x86_64:kcsan")
+done
+
+summary=()
+tp=0 tf=0 ts=0
+for r in "${runs[@]}"; do
+	arch=${r%%:*}
+	variant=${r#*:}
+	name=$arch${variant:+-$variant}
+	echo "=== kunit $name"
+	rm -f "$BUILD/kunit-$name.counts"
+	./scripts/kunit.sh "$arch" $variant
+	if [[ -f $BUILD/kunit-$name.counts ]]; then
+		read -r p f s < "$BUILD/kunit-$name.counts"
+	else
+		p=0 f=1 s=0
+	fi
+	line="kunit $name: $p passed, $f failed"
+	[[ $s -gt 0 ]] && line+=", $s skipped"
+	summary+=("$line")
+	tp=$((tp + p)) tf=$((tf + f)) ts=$((ts + s))
+done
+
+echo
+echo "=== summary"
+printf '%s\n' "${summary[@]}"
+if [[ $((tp + tf)) -eq 0 ]]; then
+	echo "no test ran"
+	tf=1
+fi
+total="$tp passed, $tf failed"
+[[ $ts -gt 0 ]] && total+=", $ts skipped"
+echo "$total"
+[[ $tf -eq 0 ]]
