@@ -758,6 +758,56 @@ static void migrc_test_backend_add_flush(struct kunit *test)
 	mmput(mm);
 }
 
+/*
+ * One folio's entries, as try_to_migrate_one() hands them over: read-only
+ * ones defer until a writable one shows up; then what was deferred is
+ * flushed at once and the rest goes the mainline way.  Inaccessible
+ * entries need nothing.
+ */
+static void migrc_test_defer_pte_ineligible_halfway(struct kunit *test)
+{
+	struct mm_struct *mm = migrc_test_mm(test);
+	struct migrc_batch *batch = migrc_batch_open(1);
+	struct page *page = alloc_page(GFP_KERNEL);
+	pte_t ro, rw;
+	u8 state = MIGRC_FOLIO_MAYBE;
+
+	KUNIT_ASSERT_NOT_NULL(test, batch);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	ro = pfn_pte(page_to_pfn(page), PAGE_READONLY);
+	rw = pfn_pte(page_to_pfn(page), PAGE_SHARED);
+	migrc_test_flushes = 0;
+	kunit_activate_static_stub(test, migrc_arch_flush, migrc_test_flush_stub);
+
+	KUNIT_EXPECT_EQ(test, migrc_defer_pte(batch, &state, mm, false, __pte(0), 0x1000),
+			MIGRC_PTE_NONE);
+	KUNIT_EXPECT_EQ(test, state, MIGRC_FOLIO_MAYBE);
+	KUNIT_EXPECT_EQ(test, migrc_defer_pte(batch, &state, mm, false, ro, 0x1000),
+			MIGRC_PTE_DEFERRED);
+	KUNIT_EXPECT_EQ(test, state, MIGRC_FOLIO_DEFERRED);
+	KUNIT_EXPECT_TRUE(test, migrc_mm_pending(mm));
+	KUNIT_EXPECT_EQ(test, migrc_test_flushes, 0);
+
+	/* Writable: the deferred entries are flushed now, once. */
+	KUNIT_EXPECT_EQ(test, migrc_defer_pte(batch, &state, mm, false, rw, 0x2000),
+			MIGRC_PTE_MAINLINE);
+	KUNIT_EXPECT_EQ(test, state, MIGRC_FOLIO_NO);
+	KUNIT_EXPECT_EQ(test, migrc_test_flushes, 1);
+	KUNIT_EXPECT_EQ(test, migrc_defer_pte(batch, &state, mm, false, ro, 0x3000),
+			MIGRC_PTE_MAINLINE);
+	KUNIT_EXPECT_EQ(test, migrc_test_flushes, 1);
+
+	/* A VM_SHARED mapping is ineligible even when read-only. */
+	state = MIGRC_FOLIO_MAYBE;
+	KUNIT_EXPECT_EQ(test, migrc_defer_pte(batch, &state, mm, true, ro, 0x4000),
+			MIGRC_PTE_MAINLINE);
+	KUNIT_EXPECT_EQ(test, migrc_test_flushes, 1);	/* nothing was deferred */
+
+	migrc_batch_seal(batch);
+	__free_page(page);
+	mmput(mm);
+}
+
 /* ------------------------------------------------------------------ */
 /* Control */
 
@@ -1062,6 +1112,7 @@ static struct kunit_case migrc_test_cases[] = {
 	KUNIT_CASE(migrc_test_mm_flush_race),
 	KUNIT_CASE(migrc_test_mm_seq_wrap),
 	KUNIT_CASE(migrc_test_backend_add_flush),
+	KUNIT_CASE(migrc_test_defer_pte_ineligible_halfway),
 	KUNIT_CASE(migrc_test_disable_drains),
 	KUNIT_CASE(migrc_test_seal_after_disable),
 	KUNIT_CASE_PARAM(migrc_test_knob_parse, migrc_knob_gen_params),

@@ -135,6 +135,7 @@ done < "$SERIES"
 # Every tree-bound repository file must be carried by some patch.
 while read -r f; do
 	tree_path "$f" >/dev/null || continue
+	[[ -e $ROOT/$f ]] || continue	# deleted, not yet committed
 	[[ -n ${placed[$f]:-} ]] || die "$f is in no patch of patches/series (add it to a Files: line)"
 done < <(cd "$ROOT" && env -u GIT_INDEX_FILE git ls-files --cached --others --exclude-standard)
 

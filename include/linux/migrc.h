@@ -76,21 +76,68 @@ enum migrc_cause {
 /**
  * enum migrc_flush_point - paths that flush an mm with deferred unmaps
  * @MIGRC_FP_WRITE_FAULT: a write fault reuses a read-only page in place
+ *	(do_wp_page())
  * @MIGRC_FP_GUP_WRITE: GUP writes a page through a read-only PTE
- * @MIGRC_FP_PROTECT: mprotect() or uffd-wp make PTEs writable
- * @MIGRC_FP_NUMA: a NUMA hinting fault rebuilds a writable mapping
- * @MIGRC_FP_REMAP: remove_migration_pte() installs a writable PTE
+ *	(FOLL_FORCE: ptrace, /proc/pid/mem)
+ * @MIGRC_FP_BATCHED: flush_tlb_batched_pending(), which zap (munmap,
+ *	MADV_DONTNEED, exit), mremap, mprotect, uffd-wp, madvise and NUMA
+ *	hinting already call before they change PTEs
  * @MIGRC_FP_OTHER: anything else (tests, explicit requests)
  * @NR_MIGRC_FLUSH_POINTS: number of flush points
  */
 enum migrc_flush_point {
 	MIGRC_FP_WRITE_FAULT,
 	MIGRC_FP_GUP_WRITE,
-	MIGRC_FP_PROTECT,
-	MIGRC_FP_NUMA,
-	MIGRC_FP_REMAP,
+	MIGRC_FP_BATCHED,
 	MIGRC_FP_OTHER,
 	NR_MIGRC_FLUSH_POINTS
+};
+
+/**
+ * enum migrc_hook - what CONFIG_MIGRC_DEBUG can switch off, to show a test
+ *	fails without it
+ * @MIGRC_HOOK_WRITE_FAULT: the flush in do_wp_page()'s reuse path
+ * @MIGRC_HOOK_GUP_WRITE: the flush in follow_page_pte() for FOLL_FORCE writes
+ * @MIGRC_HOOK_BATCHED: deferral bumping mm->tlb_flush_batched, which makes
+ *	flush_tlb_batched_pending() cover zap, mremap, mprotect and madvise
+ * @MIGRC_HOOK_INELIGIBLE: flushing the read-only entries already deferred
+ *	for a folio that turns out to have a writable mapping
+ * @MIGRC_HOOK_PRESSURE: retirement by the allocator slow path and kswapd
+ * @MIGRC_HOOK_OFFLINE: retirement before CPU or memory offline and suspend
+ * @NR_MIGRC_HOOKS: number of hooks
+ */
+enum migrc_hook {
+	MIGRC_HOOK_WRITE_FAULT,
+	MIGRC_HOOK_GUP_WRITE,
+	MIGRC_HOOK_BATCHED,
+	MIGRC_HOOK_INELIGIBLE,
+	MIGRC_HOOK_PRESSURE,
+	MIGRC_HOOK_OFFLINE,
+	NR_MIGRC_HOOKS
+};
+
+/**
+ * enum migrc_folio_state - what the unmap of one folio did so far
+ * @MIGRC_FOLIO_NO: not eligible, or no batch: every entry goes to tlb_ubc
+ * @MIGRC_FOLIO_MAYBE: eligible, nothing deferred yet
+ * @MIGRC_FOLIO_DEFERRED: read-only entries deferred, none writable
+ */
+enum migrc_folio_state {
+	MIGRC_FOLIO_NO,
+	MIGRC_FOLIO_MAYBE,
+	MIGRC_FOLIO_DEFERRED,
+};
+
+/**
+ * enum migrc_pte - what the caller of migrc_defer_pte() must do
+ * @MIGRC_PTE_MAINLINE: flush the entry as usual (tlb_ubc)
+ * @MIGRC_PTE_NONE: nothing: the entry was not accessible, so not cached
+ * @MIGRC_PTE_DEFERRED: migrc deferred it; count it in tlb_flush_batched
+ */
+enum migrc_pte {
+	MIGRC_PTE_MAINLINE,
+	MIGRC_PTE_NONE,
+	MIGRC_PTE_DEFERRED,
 };
 
 #ifdef CONFIG_MIGRC
@@ -100,6 +147,7 @@ enum migrc_flush_point {
 #include <linux/jump_label.h>
 #include <linux/list.h>
 #include <linux/mm_types.h>
+#include <linux/pgtable.h>
 #include <linux/wordpart.h>
 
 /*
@@ -142,6 +190,11 @@ enum migrc_flush_point {
  *	Invalidate every translation of @mm on every CPU that may hold one.
  *	Same context rules as arch_migrc_flush().
  *
+ * arch_migrc_count_tlbbatch_add(), arch_migrc_count_tlbbatch_flush(batch)
+ *	Count what the mainline batched unmap flush sends, with the
+ *	TLBBATCH_FLUSH_* vm events, in the units arch_migrc_flush() counts
+ *	its own: a benchmark compares the two.
+ *
  * <asm/migrc.h> must define ARCH_MIGRC_NAME, the backend's name.  It may
  * override arch_migrc_flush_mm.
  */
@@ -152,7 +205,9 @@ void migrc_note_cpu_clean(u64 gen);
 bool migrc_cpu_clean_since(int cpu, u64 gen);
 bool migrc_trim_cpumask(struct cpumask *mask, u64 gen);
 bool migrc_all_cpus_clean_since(u64 gen);
+unsigned int migrc_remote_cpus(const struct cpumask *mask);
 void migrc_count_flush(unsigned int rounds, unsigned int cpus);
+void migrc_count_tlbbatch(unsigned int rounds, unsigned int cpus);
 
 #include <asm/migrc.h>
 
@@ -188,6 +243,24 @@ struct migrc_batch {
 };
 
 DECLARE_STATIC_KEY_TRUE(migrc_enabled_key);
+extern unsigned long migrc_debug_disabled_hooks;
+
+/**
+ * migrc_hook_disabled() - was @hook switched off for a necessity test?
+ * @hook: the hook
+ *
+ * Only CONFIG_MIGRC_DEBUG kernels can switch hooks off (boot parameter
+ * migrc_disable_hooks=, debugfs migrc/disable_hooks); elsewhere this is
+ * a constant false and costs nothing.
+ *
+ * Context: any.
+ * Return: true if @hook must not act.
+ */
+static inline bool migrc_hook_disabled(enum migrc_hook hook)
+{
+	return IS_ENABLED(CONFIG_MIGRC_DEBUG) &&
+	       (READ_ONCE(migrc_debug_disabled_hooks) & BIT(hook));
+}
 
 /**
  * migrc_enabled() - may migrations defer their shootdown now?
@@ -200,11 +273,56 @@ static inline bool migrc_enabled(void)
 	return static_branch_likely(&migrc_enabled_key);
 }
 
+/**
+ * migrc_reason_defers() - may a migration for @reason defer its flush?
+ * @reason: an enum migrate_reason
+ *
+ * Reasons that need the source gone or stable at once do not defer:
+ * compaction counts the freed sources, contiguous allocation and memory
+ * offlining test that the range is free, a long-term pin is followed by
+ * DMA into the new page, and a stale entry to a poisoned page is fatal.
+ *
+ * Context: any.
+ * Return: true for MR_SYSCALL, MR_MEMPOLICY_MBIND, MR_DEMOTION, MR_DAMON
+ * and MR_NUMA_MISPLACED.
+ */
+bool migrc_reason_defers(int reason);
+
+/**
+ * migrc_count_tlbbatch_add() - account the batched unmap flush's add
+ *
+ * Called by set_tlb_ubc_flush_pending() after arch_tlbbatch_add_pending(),
+ * so that the mainline batched flush is counted in the same units as
+ * migrc's (arm64 broadcasts a TLBI per page there).
+ *
+ * Context: under the PTE lock.
+ */
+static inline void migrc_count_tlbbatch_add(void)
+{
+	arch_migrc_count_tlbbatch_add();
+}
+
+/**
+ * migrc_count_tlbbatch_flush() - account the batched unmap flush
+ * @batch: the batch about to be flushed by arch_tlbbatch_flush()
+ *
+ * Context: as arch_tlbbatch_flush().
+ */
+static inline void
+migrc_count_tlbbatch_flush(const struct arch_tlbflush_unmap_batch *batch)
+{
+	arch_migrc_count_tlbbatch_flush(batch);
+}
+
 struct migrc_batch *migrc_batch_open(unsigned long max_pages);
+enum migrc_pte migrc_defer_pte(struct migrc_batch *batch, u8 *state,
+			       struct mm_struct *mm, bool shared_vma,
+			       pte_t pteval, unsigned long uaddr);
 void migrc_batch_add_pte(struct migrc_batch *batch, struct mm_struct *mm,
 			 unsigned long uaddr);
 void migrc_batch_add_folio(struct migrc_batch *batch, struct folio *folio);
 void migrc_batch_seal(struct migrc_batch *batch);
+void migrc_batch_flush(struct migrc_batch *batch);
 
 unsigned long migrc_retire_all(enum migrc_cause cause);
 unsigned long migrc_retire_nodes(const nodemask_t *nodes, int highest_zoneidx,
@@ -212,6 +330,8 @@ unsigned long migrc_retire_nodes(const nodemask_t *nodes, int highest_zoneidx,
 unsigned long migrc_nr_pending(void);
 
 void __migrc_flush_mm(struct mm_struct *mm, enum migrc_flush_point point);
+void __migrc_mm_flush_done(struct mm_struct *mm, u64 seq,
+			   enum migrc_flush_point point);
 
 /**
  * migrc_mm_pending() - may @mm have stale read-only translations?
@@ -251,11 +371,45 @@ static inline void migrc_flush_mm(struct mm_struct *mm,
 		__migrc_flush_mm(mm, point);
 }
 
+/**
+ * migrc_mm_flush_begin() - before another path flushes all of @mm
+ * @mm: the mm
+ *
+ * For paths that already flush every translation of @mm on every CPU
+ * (flush_tlb_batched_pending()): read this before the flush and pass it
+ * to migrc_mm_flush_done() after, so the flush also counts for migrc.
+ *
+ * Context: any.
+ * Return: an opaque snapshot of @mm's deferral sequence.
+ */
+static inline u64 migrc_mm_flush_begin(struct mm_struct *mm)
+{
+	/* Pairs with the cmpxchg in migrc_batch_add_pte(). */
+	return atomic64_read_acquire(&mm->migrc_seq);
+}
+
+/**
+ * migrc_mm_flush_done() - @mm was flushed after migrc_mm_flush_begin()
+ * @mm: the mm
+ * @seq: what migrc_mm_flush_begin() returned
+ * @point: who flushed, for the statistics
+ *
+ * Context: any.
+ */
+static inline void migrc_mm_flush_done(struct mm_struct *mm, u64 seq,
+				       enum migrc_flush_point point)
+{
+	if (lower_32_bits(seq) != upper_32_bits(seq))
+		__migrc_mm_flush_done(mm, seq, point);
+}
+
 #else /* CONFIG_MIGRC */
 
 struct migrc_batch;
 
 static inline bool migrc_enabled(void) { return false; }
+static inline bool migrc_hook_disabled(enum migrc_hook hook) { return false; }
+static inline bool migrc_reason_defers(int reason) { return false; }
 static inline struct migrc_batch *migrc_batch_open(unsigned long max_pages)
 {
 	return NULL;
@@ -265,6 +419,9 @@ static inline void migrc_batch_add_pte(struct migrc_batch *batch,
 static inline void migrc_batch_add_folio(struct migrc_batch *batch,
 					 struct folio *folio) { }
 static inline void migrc_batch_seal(struct migrc_batch *batch) { }
+static inline void migrc_batch_flush(struct migrc_batch *batch) { }
+static inline void migrc_count_tlbbatch_add(void) { }
+#define migrc_count_tlbbatch_flush(batch) do { } while (0)
 static inline unsigned long migrc_retire_all(enum migrc_cause cause) { return 0; }
 static inline unsigned long migrc_retire_nodes(const nodemask_t *nodes,
 					       int highest_zoneidx,
@@ -276,6 +433,9 @@ static inline unsigned long migrc_nr_pending(void) { return 0; }
 static inline bool migrc_mm_pending(struct mm_struct *mm) { return false; }
 static inline void migrc_flush_mm(struct mm_struct *mm,
 				  enum migrc_flush_point point) { }
+static inline u64 migrc_mm_flush_begin(struct mm_struct *mm) { return 0; }
+static inline void migrc_mm_flush_done(struct mm_struct *mm, u64 seq,
+				       enum migrc_flush_point point) { }
 
 #endif /* CONFIG_MIGRC */
 

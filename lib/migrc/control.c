@@ -160,11 +160,10 @@ static const char *const migrc_stat_names[MIGRC_STAT_COUNT] = {
 	[MIGRC_STAT_FREED_PAGES]			= "pages freed",
 	[MIGRC_STAT_FLUSH_AVOIDED]			= "flushes avoided",
 	[MIGRC_STAT_CAP_REFUSED]			= "rounds refused at cap",
+	[MIGRC_STAT_INELIGIBLE_FLUSH]			= "folios found writable after deferring",
 	[MIGRC_STAT_FP_FIRST + MIGRC_FP_WRITE_FAULT]	= "mm flushes: write fault",
 	[MIGRC_STAT_FP_FIRST + MIGRC_FP_GUP_WRITE]	= "mm flushes: gup write",
-	[MIGRC_STAT_FP_FIRST + MIGRC_FP_PROTECT]	= "mm flushes: mprotect/uffd-wp",
-	[MIGRC_STAT_FP_FIRST + MIGRC_FP_NUMA]		= "mm flushes: numa hinting",
-	[MIGRC_STAT_FP_FIRST + MIGRC_FP_REMAP]		= "mm flushes: remap writable",
+	[MIGRC_STAT_FP_FIRST + MIGRC_FP_BATCHED]	= "mm flushes: zap/mremap/mprotect/madvise",
 	[MIGRC_STAT_FP_FIRST + MIGRC_FP_OTHER]		= "mm flushes: other",
 };
 

@@ -48,11 +48,14 @@
 
 #include <kunit/static_stub.h>
 #include <linux/atomic.h>
+#include <linux/cpuhotplug.h>
 #include <linux/debugfs.h>
 #include <linux/init.h>
 #include <linux/jiffies.h>
 #include <linux/kstrtox.h>
 #include <linux/memblock.h>
+#include <linux/memory.h>
+#include <linux/migrate_mode.h>
 #include <linux/migrc.h>
 #include <linux/mm.h>
 #include <linux/mutex.h>
@@ -62,6 +65,7 @@
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
+#include <linux/suspend.h>
 #include <linux/sysctl.h>
 #include <linux/vmstat.h>
 #include <linux/workqueue.h>
@@ -269,6 +273,23 @@ bool migrc_all_cpus_clean_since(u64 gen)
 EXPORT_SYMBOL_IF_KUNIT(migrc_all_cpus_clean_since);
 
 /**
+ * migrc_remote_cpus() - CPUs in @mask other than this one
+ * @mask: the CPUs an invalidation targets
+ *
+ * Context: any.
+ * Return: how many remote CPUs the invalidation interrupts.
+ */
+unsigned int migrc_remote_cpus(const struct cpumask *mask)
+{
+	unsigned int n;
+	int cpu = get_cpu();
+
+	n = cpumask_weight(mask) - cpumask_test_cpu(cpu, mask);
+	put_cpu();
+	return n;
+}
+
+/**
  * migrc_count_flush() - account one invalidation sent by a backend
  * @rounds: remote invalidation rounds (IPI rounds, SBI calls, broadcast
  *	TLBI instructions)
@@ -280,6 +301,19 @@ void migrc_count_flush(unsigned int rounds, unsigned int cpus)
 {
 	count_vm_events(MIGRC_FLUSH_ROUNDS, rounds);
 	count_vm_events(MIGRC_FLUSH_CPUS, cpus);
+}
+
+/**
+ * migrc_count_tlbbatch() - account an invalidation of the batched unmap flush
+ * @rounds: remote invalidation rounds, in migrc_count_flush()'s units
+ * @cpus: CPUs they targeted
+ *
+ * Context: any.
+ */
+void migrc_count_tlbbatch(unsigned int rounds, unsigned int cpus)
+{
+	count_vm_events(TLBBATCH_FLUSH_ROUNDS, rounds);
+	count_vm_events(TLBBATCH_FLUSH_CPUS, cpus);
 }
 
 /*
@@ -306,6 +340,20 @@ VISIBLE_IF_KUNIT noinline void migrc_arch_flush_mm(struct mm_struct *mm)
 	arch_migrc_flush_mm(mm);
 }
 EXPORT_SYMBOL_IF_KUNIT(migrc_arch_flush_mm);
+
+bool migrc_reason_defers(int reason)
+{
+	switch (reason) {
+	case MR_SYSCALL:
+	case MR_MEMPOLICY_MBIND:
+	case MR_DEMOTION:
+	case MR_DAMON:
+	case MR_NUMA_MISPLACED:
+		return true;
+	default:
+		return false;
+	}
+}
 
 /**
  * migrc_batch_open() - start collecting a migration round
@@ -351,6 +399,65 @@ struct migrc_batch *migrc_batch_open(unsigned long max_pages)
 	return batch;
 }
 EXPORT_SYMBOL_IF_KUNIT(migrc_batch_open);
+
+/**
+ * migrc_batch_flush() - invalidate what an open batch recorded, now
+ * @batch: the open batch
+ *
+ * For a folio found to have a writable mapping after some of its
+ * read-only entries were deferred: it will be freed the mainline way, so
+ * what was deferred must go now.  Flushes everything @batch recorded so
+ * far, which also makes its other folios safe early.
+ *
+ * Context: process context with interrupts enabled; may hold the PTE lock.
+ */
+void migrc_batch_flush(struct migrc_batch *batch)
+{
+	if (migrc_hook_disabled(MIGRC_HOOK_INELIGIBLE))
+		return;
+	migrc_arch_flush(&batch->arch);
+	migrc_stat_inc(MIGRC_STAT_INELIGIBLE_FLUSH);
+}
+EXPORT_SYMBOL_IF_KUNIT(migrc_batch_flush);
+
+/**
+ * migrc_defer_pte() - decide what happens to one cleared PTE
+ * @batch: the round's open batch
+ * @state: the enum migrc_folio_state of the folio being unmapped
+ * @mm: the mm the PTE belongs to
+ * @shared_vma: whether its VMA is VM_SHARED
+ * @pteval: the PTE as it was before it was cleared, without a flush
+ * @uaddr: the address it mapped
+ *
+ * A read-only entry of an eligible folio in a private VMA is recorded in
+ * @batch: a CPU that still caches it can only read the old folio, which
+ * the batch keeps unchanged until it retires.  A writable entry makes the
+ * folio ineligible: it is flushed at the end of the unmap phase and freed
+ * as in mainline, so the read-only entries already deferred for it are
+ * flushed now.
+ *
+ * Context: under the PTE lock, right after the PTE was cleared.
+ * Return: what the caller must do with the entry.
+ */
+enum migrc_pte migrc_defer_pte(struct migrc_batch *batch, u8 *state,
+			       struct mm_struct *mm, bool shared_vma,
+			       pte_t pteval, unsigned long uaddr)
+{
+	if (*state == MIGRC_FOLIO_NO)
+		return MIGRC_PTE_MAINLINE;
+	if (!pte_accessible(mm, pteval))
+		return MIGRC_PTE_NONE;
+	if (pte_write(pteval) || shared_vma) {
+		if (*state == MIGRC_FOLIO_DEFERRED)
+			migrc_batch_flush(batch);
+		*state = MIGRC_FOLIO_NO;
+		return MIGRC_PTE_MAINLINE;
+	}
+	migrc_batch_add_pte(batch, mm, uaddr);
+	*state = MIGRC_FOLIO_DEFERRED;
+	return MIGRC_PTE_DEFERRED;
+}
+EXPORT_SYMBOL_IF_KUNIT(migrc_defer_pte);
 
 static void migrc_note_mm_deferred(struct mm_struct *mm)
 {
@@ -514,7 +621,9 @@ static unsigned long migrc_retire_list(struct list_head *victims,
 	if (need_flush)
 		migrc_arch_flush(&all);
 
-	list_for_each_entry_safe(batch, next, victims, node) {
+	/* Free on one CPU, so that the drain below finds them. */
+	migrate_disable();
+	list_for_each_entry(batch, victims, node) {
 		struct folio *folio, *tmp;
 
 		list_for_each_entry_safe(folio, tmp, &batch->folios, lru) {
@@ -525,6 +634,20 @@ static unsigned long migrc_retire_list(struct list_head *victims,
 			folio_put(folio);
 			pages += nr;
 		}
+	}
+
+	/*
+	 * The pages went to this CPU's per-cpu lists, which watermark checks
+	 * do not count and where they cannot merge: under pressure, give
+	 * them to the buddy allocator now, before they stop counting as
+	 * pending, so that an allocation that finds nothing pending finds
+	 * them free.
+	 */
+	if (cause == MIGRC_CAUSE_PRESSURE)
+		drain_local_pages(NULL);
+	migrate_enable();
+
+	list_for_each_entry_safe(batch, next, victims, node) {
 		atomic_long_sub(batch->nr_pages, &migrc_pending_pages);
 		atomic_long_sub(batch->reserved, &migrc_reserved);
 		list_del(&batch->node);
@@ -622,7 +745,7 @@ unsigned long migrc_retire_nodes(const nodemask_t *nodes, int highest_zoneidx,
 		.highest_zoneidx = highest_zoneidx,
 	};
 
-	if (!READ_ONCE(migrc_nr_batches))
+	if (!READ_ONCE(migrc_nr_batches) || migrc_hook_disabled(MIGRC_HOOK_PRESSURE))
 		return 0;
 	if (order)
 		return migrc_retire(migrc_select_all, NULL, MIGRC_CAUSE_PRESSURE);
@@ -713,23 +836,20 @@ static void migrc_cap_fn(struct work_struct *work)
 }
 
 /**
- * __migrc_flush_mm() - slow path of migrc_flush_mm()
- * @mm: the mm
+ * __migrc_mm_flush_done() - slow path of migrc_mm_flush_done()
+ * @mm: the mm that was flushed on every CPU
+ * @seq: @mm->migrc_seq as read before the flush started
  * @point: the flush point, for the statistics
  *
- * Context: process context with interrupts enabled; may hold the PTE lock.
+ * Context: any.
  */
-void __migrc_flush_mm(struct mm_struct *mm, enum migrc_flush_point point)
+void __migrc_mm_flush_done(struct mm_struct *mm, u64 seq,
+			   enum migrc_flush_point point)
 {
-	s64 seq = atomic64_read_acquire(&mm->migrc_seq);
 	u32 deferred = lower_32_bits(seq);
+	s64 cur = atomic64_read(&mm->migrc_seq);
 	s64 new;
 
-	/*
-	 * The acquire pairs with the cmpxchg in migrc_note_mm_deferred():
-	 * the deferrals counted in @deferred happened before this flush.
-	 */
-	migrc_arch_flush_mm(mm);
 	count_vm_event(MIGRC_MM_FLUSH);
 	migrc_stat_inc(MIGRC_STAT_FP_FIRST + point);
 
@@ -740,10 +860,31 @@ void __migrc_flush_mm(struct mm_struct *mm, enum migrc_flush_point point)
 	 * pending flushes too rather than trusting an unfinished flush.
 	 */
 	do {
-		if ((s32)(upper_32_bits(seq) - deferred) >= 0)
+		if ((s32)(upper_32_bits(cur) - deferred) >= 0)
 			break;
-		new = ((s64)deferred << 32) | lower_32_bits(seq);
-	} while (!atomic64_try_cmpxchg(&mm->migrc_seq, &seq, new));
+		new = ((s64)deferred << 32) | lower_32_bits(cur);
+	} while (!atomic64_try_cmpxchg(&mm->migrc_seq, &cur, new));
+}
+EXPORT_SYMBOL_IF_KUNIT(__migrc_mm_flush_done);
+
+/**
+ * __migrc_flush_mm() - slow path of migrc_flush_mm()
+ * @mm: the mm
+ * @point: the flush point, for the statistics
+ *
+ * Context: process context with interrupts enabled; may hold the PTE lock.
+ */
+void __migrc_flush_mm(struct mm_struct *mm, enum migrc_flush_point point)
+{
+	u64 seq = migrc_mm_flush_begin(mm);
+
+	if ((point == MIGRC_FP_WRITE_FAULT &&
+	     migrc_hook_disabled(MIGRC_HOOK_WRITE_FAULT)) ||
+	    (point == MIGRC_FP_GUP_WRITE &&
+	     migrc_hook_disabled(MIGRC_HOOK_GUP_WRITE)))
+		return;
+	migrc_arch_flush_mm(mm);
+	migrc_mm_flush_done(mm, seq, point);
 }
 EXPORT_SYMBOL_IF_KUNIT(__migrc_flush_mm);
 
@@ -785,6 +926,39 @@ void migrc_set_enabled(bool on)
 		migrc_retire_all(MIGRC_CAUSE_DRAIN);
 }
 EXPORT_SYMBOL_IF_KUNIT(migrc_set_enabled);
+
+/*
+ * Debug kernels can switch hooks off, one bit per enum migrc_hook, to show
+ * that a test fails without them.  Never in production: the variable is
+ * only consulted when CONFIG_MIGRC_DEBUG is set.
+ */
+unsigned long migrc_debug_disabled_hooks;
+EXPORT_SYMBOL_IF_KUNIT(migrc_debug_disabled_hooks);
+
+VISIBLE_IF_KUNIT int migrc_parse_hooks(const char *arg, unsigned long *mask)
+{
+	unsigned long v;
+
+	if (!arg || kstrtoul(arg, 0, &v) || v >= BIT(NR_MIGRC_HOOKS))
+		return -EINVAL;
+	*mask = v;
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(migrc_parse_hooks);
+
+static int __init migrc_setup_hooks(char *arg)
+{
+	unsigned long mask;
+
+	if (!IS_ENABLED(CONFIG_MIGRC_DEBUG) || migrc_parse_hooks(arg, &mask)) {
+		pr_warn("ignoring migrc_disable_hooks=%s\n", arg ?: "");
+		return -EINVAL;
+	}
+	migrc_debug_disabled_hooks = mask;
+	pr_warn("debug: hooks 0x%lx disabled\n", mask);
+	return 0;
+}
+early_param("migrc_disable_hooks", migrc_setup_hooks);
 
 /* Boot parameter: migrc=on|off (or 1|0), nothing else. */
 VISIBLE_IF_KUNIT int migrc_parse_boot(const char *arg, bool *on)
@@ -828,6 +1002,47 @@ VISIBLE_IF_KUNIT unsigned long migrc_default_max_pending(unsigned long totalram)
 }
 EXPORT_SYMBOL_IF_KUNIT(migrc_default_max_pending);
 
+/*
+ * A CPU going away, memory going away, suspend and hibernation: retire
+ * everything first.  An offline CPU cannot read through a stale entry and
+ * comes back with its TLB invalidated, but pending folios must not pin
+ * memory that is being offlined, and a hibernation image should not carry
+ * them.
+ */
+static int migrc_cpu_offline(unsigned int cpu)
+{
+	if (!migrc_hook_disabled(MIGRC_HOOK_OFFLINE))
+		migrc_retire_all(MIGRC_CAUSE_DRAIN);
+	return 0;
+}
+
+VISIBLE_IF_KUNIT int migrc_memory_callback(struct notifier_block *nb,
+					   unsigned long action, void *arg)
+{
+	if (action == MEM_GOING_OFFLINE && !migrc_hook_disabled(MIGRC_HOOK_OFFLINE))
+		migrc_retire_all(MIGRC_CAUSE_DRAIN);
+	return NOTIFY_OK;
+}
+EXPORT_SYMBOL_IF_KUNIT(migrc_memory_callback);
+
+VISIBLE_IF_KUNIT int migrc_pm_callback(struct notifier_block *nb,
+				       unsigned long action, void *arg)
+{
+	if ((action == PM_HIBERNATION_PREPARE || action == PM_SUSPEND_PREPARE) &&
+	    !migrc_hook_disabled(MIGRC_HOOK_OFFLINE))
+		migrc_retire_all(MIGRC_CAUSE_DRAIN);
+	return NOTIFY_OK;
+}
+EXPORT_SYMBOL_IF_KUNIT(migrc_pm_callback);
+
+static struct notifier_block migrc_memory_nb = {
+	.notifier_call = migrc_memory_callback,
+};
+
+static struct notifier_block migrc_pm_nb = {
+	.notifier_call = migrc_pm_callback,
+};
+
 static int __init migrc_init(void)
 {
 	migrc_batch_cache = KMEM_CACHE(migrc_batch, SLAB_PANIC);
@@ -835,6 +1050,11 @@ static int __init migrc_init(void)
 		   migrc_default_max_pending(totalram_pages()));
 	migrc_sysctl_init();
 	migrc_debugfs_init();
+	register_memory_notifier(&migrc_memory_nb);
+	register_pm_notifier(&migrc_pm_nb);
+	if (cpuhp_setup_state_nocalls(CPUHP_AP_ONLINE_DYN, "mm/migrc:online",
+				      NULL, migrc_cpu_offline) < 0)
+		pr_warn("no CPU hotplug callback: pending batches survive offline\n");
 	if (!migrc_boot_enabled)
 		static_branch_disable(&migrc_enabled_key);
 	pr_info("%s backend, %s, at most %lu pages pending for %u ms\n",

@@ -27,6 +27,7 @@ enum migrc_stat {
 	MIGRC_STAT_FREED_PAGES,		/* pages freed by retirement */
 	MIGRC_STAT_FLUSH_AVOIDED,	/* batches retired without a flush of their own */
 	MIGRC_STAT_CAP_REFUSED,		/* rounds that did not defer: cap reached */
+	MIGRC_STAT_INELIGIBLE_FLUSH,	/* folios found writable after deferring */
 	MIGRC_STAT_FP_FIRST,		/* mm flushes by flush point, ... */
 	MIGRC_STAT_FP_LAST = MIGRC_STAT_FP_FIRST + NR_MIGRC_FLUSH_POINTS - 1,
 	MIGRC_STAT_COUNT
@@ -48,6 +49,7 @@ void __init migrc_debugfs_init(void);
 
 #if IS_ENABLED(CONFIG_KUNIT)
 struct ctl_table;
+struct notifier_block;
 extern struct ctl_table migrc_sysctls[MIGRC_NR_SYSCTLS];
 int migrc_sysctl_handler(const struct ctl_table *table, int write,
 			 void *buffer, size_t *lenp, loff_t *ppos);
@@ -62,6 +64,11 @@ unsigned long migrc_retire_expired(unsigned long now);
 unsigned long migrc_retire_over_cap(void);
 unsigned long migrc_nr_pending_batches(void);
 int migrc_parse_boot(const char *arg, bool *on);
+int migrc_parse_hooks(const char *arg, unsigned long *mask);
+int migrc_memory_callback(struct notifier_block *nb, unsigned long action,
+			  void *arg);
+int migrc_pm_callback(struct notifier_block *nb, unsigned long action,
+		      void *arg);
 unsigned long migrc_default_max_pending(unsigned long totalram);
 int migrc_parse_knob(const char *buf, size_t len, unsigned long min,
 		     unsigned long max, unsigned long *val);

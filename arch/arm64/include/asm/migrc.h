@@ -49,4 +49,16 @@ static inline bool arch_migrc_trim(struct arch_migrc_batch *batch, u64 gen)
 
 void arch_migrc_flush(struct arch_migrc_batch *batch);
 
+static inline void arch_migrc_count_tlbbatch_add(void)
+{
+	/* arch_tlbbatch_add_pending() broadcast one TLBI VALE1IS. */
+	migrc_count_tlbbatch(1, 0);
+}
+
+static inline void
+arch_migrc_count_tlbbatch_flush(const struct arch_tlbflush_unmap_batch *batch)
+{
+	/* arch_tlbbatch_flush() is only the DSB completing those TLBIs. */
+}
+
 #endif /* __ASM_MIGRC_H */

@@ -1,0 +1,895 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit integration tests for migrc in mm: real user memory, migrated
+ * between two NUMA nodes while kthreads on the other CPUs read it through
+ * the same mm, then each flush point, then a check that every CPU reads
+ * the current data.
+ *
+ * Under QEMU a stale translation stays usable until the guest invalidates
+ * it, so a missing flush shows up as a reader that sees anything but the
+ * new value after the new value was published (the test writes it, then
+ * publishes it), so the check needs no timing assumptions.
+ *
+ * With CONFIG_MIGRC_DEBUG the boot parameter migrc_disable_hooks= turns
+ * single hooks off; the case guarding a hook must then fail.
+ */
+
+#include <kunit/test.h>
+#include <linux/completion.h>
+#include <linux/cpu.h>
+#include <linux/cpumask.h>
+#include <linux/delay.h>
+#include <linux/gfp.h>
+#include <linux/kthread.h>
+#include <linux/memory.h>
+#include <linux/migrate.h>
+#include <linux/migrc.h>
+#include <linux/mm.h>
+#include <linux/mman.h>
+#include <linux/pagewalk.h>
+#include <linux/sched/mm.h>
+#include <linux/suspend.h>
+#include <linux/uaccess.h>
+#include <linux/vmstat.h>
+#include <asm/tlb.h>
+
+#include "../../mm/internal.h"
+#include "migrc.h"
+
+#define MT_PAGES		16
+#define MT_READ_MS		200
+#define MT_OLD			1ULL
+#define MT_NEW			2ULL
+
+struct mt {
+	struct kunit *test;
+	struct mm_struct *mm;
+	unsigned long addr;
+	int nr;
+	u64 expect[MT_PAGES];		/* newest value published per page */
+	bool stop;
+	atomic_t running;
+	atomic_long_t reads, stale, fresh;
+	struct task_struct *readers[NR_CPUS];
+	int test_cpu;
+	cpumask_var_t saved_mask;
+};
+
+/* Only the test thread reads events, so one buffer does. */
+static unsigned long mt_events[NR_VM_EVENT_ITEMS];
+
+static unsigned long mt_event(enum vm_event_item item)
+{
+	all_vm_events(mt_events);
+	return mt_events[item];
+}
+
+static u64 __user *mt_page(struct mt *mt, int i)
+{
+	return (u64 __user *)(mt->addr + i * PAGE_SIZE);
+}
+
+/*
+ * Read every page in a loop.  Once MT_NEW is published for a page, any
+ * other value is stale: the write happened before the publication, so
+ * only a translation to the old folio can still give the old value.
+ */
+static int mt_reader_fn(void *arg)
+{
+	struct mt *mt = arg;
+	long reads = 0, stale = 0, fresh = 0;
+	int i;
+
+	kthread_use_mm(mt->mm);
+	atomic_inc(&mt->running);
+	while (!READ_ONCE(mt->stop)) {
+		for (i = 0; i < mt->nr; i++) {
+			/* Pairs with smp_store_release() in mt_publish(). */
+			u64 e = smp_load_acquire(&mt->expect[i]);
+			u64 v;
+
+			/*
+			 * Never fault: a fault on a migration entry waits for
+			 * the migration under the mmap or VMA lock, which the
+			 * test may need to munmap while the migration waits.
+			 */
+			if (copy_from_user_nofault(&v, mt_page(mt, i), sizeof(v)))
+				continue;
+			reads++;
+			if (e != MT_NEW)
+				continue;
+			if (v == MT_NEW)
+				fresh++;
+			else
+				stale++;
+		}
+		cond_resched();
+	}
+	kthread_unuse_mm(mt->mm);
+	atomic_long_add(reads, &mt->reads);
+	atomic_long_add(stale, &mt->stale);
+	atomic_long_add(fresh, &mt->fresh);
+	atomic_dec(&mt->running);
+	while (!kthread_should_stop())
+		schedule_timeout_interruptible(1);
+	return 0;
+}
+
+static void mt_publish(struct mt *mt, int i, u64 v)
+{
+	/* Pairs with smp_load_acquire() in mt_reader_fn(). */
+	smp_store_release(&mt->expect[i], v);
+}
+
+/* The test thread stays on one CPU; a reader runs on each of the others. */
+static void mt_start_readers(struct mt *mt)
+{
+	struct kunit *test = mt->test;
+	int cpu, n = 0;
+
+	mt->test_cpu = raw_smp_processor_id();
+	KUNIT_ASSERT_TRUE(test, alloc_cpumask_var(&mt->saved_mask, GFP_KERNEL));
+	cpumask_copy(mt->saved_mask, current->cpus_ptr);
+	set_cpus_allowed_ptr(current, cpumask_of(mt->test_cpu));
+
+	mmgrab(mt->mm);
+	for_each_online_cpu(cpu) {
+		struct task_struct *t;
+
+		if (cpu == mt->test_cpu)
+			continue;
+		t = kthread_run_on_cpu(mt_reader_fn, mt, cpu, "migrc_rd/%u");
+		KUNIT_ASSERT_FALSE(test, IS_ERR(t));
+		get_task_struct(t);
+		mt->readers[cpu] = t;
+		n++;
+	}
+	while (atomic_read(&mt->running) < n)
+		msleep(1);
+	msleep(MT_READ_MS / 4);		/* let them fill their TLBs */
+}
+
+static void mt_stop_readers(struct mt *mt)
+{
+	int cpu;
+
+	WRITE_ONCE(mt->stop, true);
+	while (atomic_read(&mt->running))
+		msleep(1);
+	for_each_possible_cpu(cpu) {
+		if (!mt->readers[cpu])
+			continue;
+		kthread_stop(mt->readers[cpu]);
+		put_task_struct(mt->readers[cpu]);
+		mt->readers[cpu] = NULL;
+	}
+	mmdrop(mt->mm);
+	set_cpus_allowed_ptr(current, mt->saved_mask);
+	free_cpumask_var(mt->saved_mask);
+}
+
+/*
+ * Map MT_PAGES of private anonymous memory with @prot and give each page
+ * MT_OLD, written through FOLL_FORCE so that a PROT_READ mapping ends up
+ * with read-only PTEs to exclusive pages, as after mprotect().
+ */
+static struct mt *mt_setup(struct kunit *test, unsigned long prot)
+{
+	struct mt *mt = kunit_kzalloc(test, sizeof(*mt), GFP_KERNEL);
+	int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, mt);
+	mt->test = test;
+	mt->nr = MT_PAGES;
+	mt->addr = kunit_vm_mmap(test, NULL, 0, MT_PAGES * PAGE_SIZE, prot,
+				 MAP_PRIVATE | MAP_ANONYMOUS, 0);
+	KUNIT_ASSERT_NE(test, mt->addr, 0UL);
+	mt->mm = current->mm;
+	for (i = 0; i < mt->nr; i++) {
+		u64 v = MT_OLD;
+
+		KUNIT_ASSERT_EQ(test, access_remote_vm(mt->mm, (unsigned long)mt_page(mt, i),
+						       &v, sizeof(v), FOLL_WRITE | FOLL_FORCE),
+				(int)sizeof(v));
+		mt_publish(mt, i, MT_OLD);
+	}
+	return mt;
+}
+
+static int mt_wrprotect_pte(pte_t *pte, unsigned long addr, unsigned long next,
+			    struct mm_walk *walk)
+{
+	ptep_set_wrprotect(walk->mm, addr, pte);
+	return 0;
+}
+
+static const struct mm_walk_ops mt_wrprotect_ops = {
+	.pte_entry	= mt_wrprotect_pte,
+	.walk_lock	= PGWALK_WRLOCK,
+};
+
+/*
+ * Write-protect the PTEs of a writable mapping, leaving the VMA writable
+ * and the pages exclusive: the state after a fork whose child exited, in
+ * which the next write fault reuses the page in place.
+ */
+static void mt_wrprotect(struct mt *mt)
+{
+	struct vm_area_struct *vma;
+
+	mmap_write_lock(mt->mm);
+	vma = find_vma(mt->mm, mt->addr);
+	walk_page_range(mt->mm, mt->addr, mt->addr + mt->nr * PAGE_SIZE,
+			&mt_wrprotect_ops, NULL);
+	flush_tlb_range(vma, mt->addr, mt->addr + mt->nr * PAGE_SIZE);
+	mmap_write_unlock(mt->mm);
+}
+
+/* mprotect() the whole range, as the syscall would. */
+static int mt_mprotect(struct mt *mt, unsigned long prot)
+{
+	unsigned long start = mt->addr, end = mt->addr + mt->nr * PAGE_SIZE;
+	struct vm_area_struct *vma, *prev;
+	struct mmu_gather tlb;
+	unsigned long newflags;
+	VMA_ITERATOR(vmi, mt->mm, start);
+	int ret;
+
+	mmap_write_lock(mt->mm);
+	vma = vma_find(&vmi, end);
+	if (!vma || vma->vm_start != start || vma->vm_end != end) {
+		mmap_write_unlock(mt->mm);
+		return -EINVAL;
+	}
+	prev = vma_prev(&vmi);
+	vma_iter_set(&vmi, start);
+	vma = vma_find(&vmi, end);
+	newflags = (vma->vm_flags & ~(VM_READ | VM_WRITE | VM_EXEC)) |
+		   calc_vm_prot_bits(prot, 0);
+	tlb_gather_mmu(&tlb, mt->mm);
+	ret = mprotect_fixup(&vmi, &tlb, vma, &prev, start, end, newflags);
+	tlb_finish_mmu(&tlb);
+	mmap_write_unlock(mt->mm);
+	return ret;
+}
+
+/* Isolate the folios of the range, those on @from only. */
+static int mt_isolate(struct mt *mt, int first, int nr, struct list_head *list,
+		      int *nid)
+{
+	int i, n = 0;
+
+	/*
+	 * As move_pages() does: a folio in a per-CPU LRU batch (the GUP below
+	 * marks it accessed) holds a reference that would fail its migration.
+	 */
+	lru_cache_disable();
+	for (i = first; i < first + nr; i++) {
+		struct page *page;
+		struct folio *folio;
+
+		if (get_user_pages_unlocked((unsigned long)mt_page(mt, i), 1, &page, 0) != 1)
+			continue;
+		folio = page_folio(page);
+		if (*nid == NUMA_NO_NODE)
+			*nid = folio_nid(folio);
+		if (folio_nid(folio) == *nid && isolate_folio_to_list(folio, list))
+			n++;
+		put_page(page);
+	}
+	lru_cache_enable();
+	return n;
+}
+
+struct mt_migrate {
+	struct list_head folios;
+	struct migration_target_control mtc;
+	int calls;
+	int pause_at;			/* get_new_folio() call to pause at, 0: never */
+	struct completion paused, resume;
+	int ret;
+};
+
+static struct folio *mt_new_folio(struct folio *src, unsigned long private)
+{
+	struct mt_migrate *m = (struct mt_migrate *)private;
+
+	if (++m->calls == m->pause_at) {
+		complete(&m->paused);
+		wait_for_completion(&m->resume);
+	}
+	return alloc_migration_target(src, (unsigned long)&m->mtc);
+}
+
+static int mt_migrate_fn(void *arg)
+{
+	struct mt_migrate *m = arg;
+
+	m->ret = migrate_pages(&m->folios, mt_new_folio, NULL, (unsigned long)m,
+			       MIGRATE_SYNC, MR_SYSCALL, NULL);
+	if (m->ret)
+		putback_movable_pages(&m->folios);
+	complete(&m->paused);		/* in case it never paused */
+	while (!kthread_should_stop())
+		schedule_timeout_interruptible(1);
+	return 0;
+}
+
+static void mt_migrate_init(struct mt_migrate *m)
+{
+	memset(m, 0, sizeof(*m));
+	INIT_LIST_HEAD(&m->folios);
+	m->mtc.nid = NUMA_NO_NODE;
+	m->mtc.gfp_mask = GFP_HIGHUSER_MOVABLE | __GFP_THISNODE;
+	m->mtc.reason = MR_SYSCALL;
+	init_completion(&m->paused);
+	init_completion(&m->resume);
+}
+
+static int mt_other_node(int nid)
+{
+	int other = next_node_in(nid, node_states[N_MEMORY]);
+
+	return other == nid ? NUMA_NO_NODE : other;
+}
+
+/*
+ * Migrate every page of the range to the other node, in one round, and
+ * check the round deferred: the pages are pending, nothing was flushed.
+ */
+static void mt_migrate_deferred(struct mt *mt)
+{
+	struct kunit *test = mt->test;
+	unsigned long deferred = mt_event(MIGRC_DEFERRED);
+	unsigned long rounds = mt_event(MIGRC_FLUSH_ROUNDS);
+	unsigned long pending = migrc_nr_pending();
+	struct mt_migrate m;
+	int nid = NUMA_NO_NODE, n;
+
+	mt_migrate_init(&m);
+	n = mt_isolate(mt, 0, mt->nr, &m.folios, &nid);
+	m.mtc.nid = mt_other_node(nid);
+	KUNIT_ASSERT_EQ(test, n, mt->nr);
+	KUNIT_ASSERT_NE(test, m.mtc.nid, NUMA_NO_NODE);
+	KUNIT_ASSERT_EQ(test, migrate_pages(&m.folios, alloc_migration_target, NULL,
+					    (unsigned long)&m.mtc, MIGRATE_SYNC,
+					    MR_SYSCALL, NULL), 0);
+	KUNIT_EXPECT_EQ(test, mt_event(MIGRC_DEFERRED) - deferred, (unsigned long)mt->nr);
+	KUNIT_EXPECT_EQ(test, migrc_nr_pending() - pending, (unsigned long)mt->nr);
+	KUNIT_EXPECT_EQ(test, mt_event(MIGRC_FLUSH_ROUNDS) - rounds, 0UL);
+}
+
+/* Write MT_NEW into every page through @write, publish, let readers check. */
+static void mt_write_and_check(struct mt *mt, int (*write)(struct mt *mt, int i))
+{
+	struct kunit *test = mt->test;
+	int i;
+
+	for (i = 0; i < mt->nr; i++) {
+		KUNIT_ASSERT_EQ(test, write(mt, i), 0);
+		mt_publish(mt, i, MT_NEW);
+	}
+	msleep(MT_READ_MS);
+	mt_stop_readers(mt);
+	kunit_info(test, "%ld reads, %ld of the new data, %ld stale\n",
+		   atomic_long_read(&mt->reads), atomic_long_read(&mt->fresh),
+		   atomic_long_read(&mt->stale));
+	KUNIT_EXPECT_GT_MSG(test, atomic_long_read(&mt->fresh), 0L,
+			    "readers never read after the write: nothing was checked");
+	KUNIT_EXPECT_EQ_MSG(test, atomic_long_read(&mt->stale), 0L,
+			    "a CPU read the old copy after the write");
+}
+
+static int mt_write_user(struct mt *mt, int i)
+{
+	return put_user(MT_NEW, mt_page(mt, i)) ? -EFAULT : 0;
+}
+
+static int mt_write_force(struct mt *mt, int i)
+{
+	u64 v = MT_NEW;
+
+	return access_remote_vm(mt->mm, (unsigned long)mt_page(mt, i), &v, sizeof(v),
+				FOLL_WRITE | FOLL_FORCE) == sizeof(v) ? 0 : -EFAULT;
+}
+
+/* ------------------------------------------------------------------ */
+
+static int mt_suite_init(struct kunit *test)
+{
+	migrc_set_enabled(true);
+	migrc_retire_all(MIGRC_CAUSE_DRAIN);
+	return 0;
+}
+
+/* Write fault reusing the page in place: do_wp_page() must flush. */
+static void migrc_mm_test_write_fault(struct kunit *test)
+{
+	long before = atomic_long_read(&migrc_stats.counter[MIGRC_STAT_FP_FIRST +
+							   MIGRC_FP_WRITE_FAULT]);
+	struct mt *mt = mt_setup(test, PROT_READ | PROT_WRITE);
+
+	mt_wrprotect(mt);
+	mt_start_readers(mt);
+	mt_migrate_deferred(mt);
+	mt_write_and_check(mt, mt_write_user);
+	KUNIT_EXPECT_GT(test, atomic_long_read(&migrc_stats.counter[MIGRC_STAT_FP_FIRST +
+							MIGRC_FP_WRITE_FAULT]), before);
+}
+
+/* FOLL_FORCE write through a read-only PTE: follow_page_pte() must flush. */
+static void migrc_mm_test_gup_write(struct kunit *test)
+{
+	long before = atomic_long_read(&migrc_stats.counter[MIGRC_STAT_FP_FIRST +
+							   MIGRC_FP_GUP_WRITE]);
+	struct mt *mt = mt_setup(test, PROT_READ);
+
+	mt_start_readers(mt);
+	mt_migrate_deferred(mt);
+	mt_write_and_check(mt, mt_write_force);
+	KUNIT_EXPECT_GT(test, atomic_long_read(&migrc_stats.counter[MIGRC_STAT_FP_FIRST +
+							MIGRC_FP_GUP_WRITE]), before);
+}
+
+static int mt_write_after_mprotect(struct mt *mt, int i)
+{
+	if (i == 0 && mt_mprotect(mt, PROT_READ | PROT_WRITE))
+		return -EINVAL;
+	return mt_write_user(mt, i);
+}
+
+/*
+ * mprotect() to writable: covered by flush_tlb_batched_pending() in
+ * change_pte_range(), because the deferral counted in tlb_flush_batched.
+ */
+static void migrc_mm_test_mprotect(struct kunit *test)
+{
+	unsigned long before = mt_event(MIGRC_MM_FLUSH);
+	struct mt *mt = mt_setup(test, PROT_READ);
+
+	mt_start_readers(mt);
+	mt_migrate_deferred(mt);
+	mt_write_and_check(mt, mt_write_after_mprotect);
+	KUNIT_EXPECT_GT(test, mt_event(MIGRC_MM_FLUSH), before);
+}
+
+/*
+ * The address is zapped while the migration holds a migration entry
+ * there, which zap removes without any TLB range: only the
+ * tlb_flush_batched count protects the address once it is reused.
+ */
+enum mt_zap { MT_MUNMAP_MAP_FIXED, MT_MADV_DONTNEED };
+
+static void mt_zap_during_migration(struct kunit *test, enum mt_zap how)
+{
+	struct mt *mt = mt_setup(test, PROT_READ);
+	struct mt_migrate m;
+	struct task_struct *t;
+	int nid = NUMA_NO_NODE;
+	unsigned long a = mt->addr;
+
+	mt_start_readers(mt);
+	mt_migrate_init(&m);
+	KUNIT_ASSERT_EQ(test, mt_isolate(mt, 0, mt->nr, &m.folios, &nid), mt->nr);
+	m.mtc.nid = mt_other_node(nid);
+	KUNIT_ASSERT_NE(test, m.mtc.nid, NUMA_NO_NODE);
+	m.pause_at = 2;		/* page 0 is unmapped, its flush deferred */
+	t = kthread_run(mt_migrate_fn, &m, "migrc_mig");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
+	wait_for_completion(&m.paused);
+
+	if (how == MT_MUNMAP_MAP_FIXED) {
+		KUNIT_EXPECT_EQ(test, vm_munmap(a, PAGE_SIZE), 0);
+		KUNIT_EXPECT_EQ(test, vm_mmap(NULL, a, PAGE_SIZE, PROT_READ | PROT_WRITE,
+					      MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, 0), a);
+	} else {
+		struct vm_area_struct *vma;
+
+		mmap_read_lock(mt->mm);
+		vma = find_vma(mt->mm, a);
+		zap_page_range_single(vma, a, PAGE_SIZE, NULL);
+		mmap_read_unlock(mt->mm);
+	}
+	/* Only page 0 is written: the others are still being migrated. */
+	KUNIT_EXPECT_EQ(test, mt_write_force(mt, 0), 0);
+	mt_publish(mt, 0, MT_NEW);
+	msleep(MT_READ_MS);
+
+	complete(&m.resume);
+	kthread_stop(t);
+	mt_stop_readers(mt);
+	kunit_info(test, "%ld reads, %ld of the new data, %ld stale\n",
+		   atomic_long_read(&mt->reads), atomic_long_read(&mt->fresh),
+		   atomic_long_read(&mt->stale));
+	KUNIT_EXPECT_GT(test, atomic_long_read(&mt->fresh), 0L);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&mt->stale), 0L);
+}
+
+static void migrc_mm_test_munmap_map_fixed(struct kunit *test)
+{
+	mt_zap_during_migration(test, MT_MUNMAP_MAP_FIXED);
+}
+
+static void migrc_mm_test_madv_dontneed(struct kunit *test)
+{
+	mt_zap_during_migration(test, MT_MADV_DONTNEED);
+}
+
+/* A writable page migrates as in mainline: nothing deferred. */
+static void migrc_mm_test_writable_not_deferred(struct kunit *test)
+{
+	struct mt *mt = mt_setup(test, PROT_READ | PROT_WRITE);
+	unsigned long deferred = mt_event(MIGRC_DEFERRED);
+	struct mt_migrate m;
+	int i, nid = NUMA_NO_NODE;
+
+	for (i = 0; i < mt->nr; i++)
+		KUNIT_ASSERT_EQ(test, mt_write_user(mt, i), 0);	/* writable, dirty */
+	mt_start_readers(mt);
+	mt_migrate_init(&m);
+	KUNIT_ASSERT_EQ(test, mt_isolate(mt, 0, mt->nr, &m.folios, &nid), mt->nr);
+	m.mtc.nid = mt_other_node(nid);
+	KUNIT_ASSERT_EQ(test, migrate_pages(&m.folios, alloc_migration_target, NULL,
+					    (unsigned long)&m.mtc, MIGRATE_SYNC,
+					    MR_SYSCALL, NULL), 0);
+	KUNIT_EXPECT_EQ(test, mt_event(MIGRC_DEFERRED), deferred);
+	for (i = 0; i < mt->nr; i++)
+		mt_publish(mt, i, MT_NEW);
+	msleep(MT_READ_MS);
+	mt_stop_readers(mt);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&mt->stale), 0L);
+}
+
+/*
+ * A migration that fails after unmap maps the old page again: nothing is
+ * kept for it, and the pages that did move stay correct.  A reference the
+ * test holds on page 0 makes its move fail after its unmap.
+ */
+static void migrc_mm_test_fail_after_unmap(struct kunit *test)
+{
+	struct mt *mt = mt_setup(test, PROT_READ);
+	unsigned long pending = migrc_nr_pending();
+	struct mt_migrate m;
+	struct page *page;
+	int nid = NUMA_NO_NODE, ret;
+
+	mt_start_readers(mt);
+	KUNIT_ASSERT_EQ(test, get_user_pages_unlocked(mt->addr, 1, &page, 0), 1L);
+	mt_migrate_init(&m);
+	KUNIT_ASSERT_EQ(test, mt_isolate(mt, 0, mt->nr, &m.folios, &nid), mt->nr);
+	m.mtc.nid = mt_other_node(nid);
+	ret = migrate_pages(&m.folios, alloc_migration_target, NULL,
+			    (unsigned long)&m.mtc, MIGRATE_SYNC, MR_SYSCALL, NULL);
+	if (ret)
+		putback_movable_pages(&m.folios);
+	KUNIT_EXPECT_EQ(test, ret, 1);
+	KUNIT_EXPECT_EQ(test, folio_nid(page_folio(page)), nid);
+	KUNIT_EXPECT_EQ(test, migrc_nr_pending() - pending, (unsigned long)mt->nr - 1);
+	put_page(page);
+	mt_write_and_check(mt, mt_write_force);
+}
+
+/* Switching migrc off retires what is pending, and readers stay right. */
+static void migrc_mm_test_switch_off(struct kunit *test)
+{
+	unsigned long drains = mt_event(MIGRC_RETIRE_DRAIN);
+	struct mt *mt = mt_setup(test, PROT_READ);
+
+	mt_start_readers(mt);
+	mt_migrate_deferred(mt);
+	migrc_set_enabled(false);
+	KUNIT_EXPECT_EQ(test, migrc_nr_pending(), 0UL);
+	KUNIT_EXPECT_EQ(test, mt_event(MIGRC_RETIRE_DRAIN) - drains, 1UL);
+	mt_write_and_check(mt, mt_write_force);
+	migrc_set_enabled(true);
+}
+
+/* Taking a CPU offline retires everything first. */
+static void migrc_mm_test_cpu_offline(struct kunit *test)
+{
+	unsigned long drains = mt_event(MIGRC_RETIRE_DRAIN);
+	struct mt *mt = mt_setup(test, PROT_READ);
+	int cpu;
+
+	if (!IS_ENABLED(CONFIG_HOTPLUG_CPU))
+		KUNIT_FAIL(test, "the suite needs CONFIG_HOTPLUG_CPU");
+	mt_start_readers(mt);
+	mt_migrate_deferred(mt);
+	cpu = cpumask_last(cpu_online_mask);
+	KUNIT_ASSERT_NE(test, cpu, mt->test_cpu);
+	/* Its reader must leave first, or the CPU would run it elsewhere. */
+	mt_stop_readers(mt);
+	KUNIT_ASSERT_EQ(test, remove_cpu(cpu), 0);
+	KUNIT_EXPECT_EQ(test, migrc_nr_pending(), 0UL);
+	KUNIT_EXPECT_GE(test, mt_event(MIGRC_RETIRE_DRAIN) - drains, 1UL);
+	KUNIT_ASSERT_EQ(test, add_cpu(cpu), 0);
+}
+
+/* Memory going offline and suspend retire everything first. */
+static void migrc_mm_test_offline_notifiers(struct kunit *test)
+{
+	struct mt *mt = mt_setup(test, PROT_READ);
+
+	mt_start_readers(mt);
+	mt_migrate_deferred(mt);
+	migrc_memory_callback(NULL, MEM_GOING_OFFLINE, NULL);
+	KUNIT_EXPECT_EQ(test, migrc_nr_pending(), 0UL);
+	mt_stop_readers(mt);
+
+	mt = mt_setup(test, PROT_READ);
+	mt_start_readers(mt);
+	mt_migrate_deferred(mt);
+	migrc_pm_callback(NULL, PM_HIBERNATION_PREPARE, NULL);
+	KUNIT_EXPECT_EQ(test, migrc_nr_pending(), 0UL);
+	mt_stop_readers(mt);
+}
+
+/* ------------------------------------------------------------------ */
+/* Memory pressure */
+
+struct mt_hog {
+	struct list_head pages;
+	unsigned long nr;
+};
+
+/*
+ * Take every free page of @min_order or more on @nid, down to the min
+ * watermark, or past it with @all (__GFP_MEMALLOC).
+ */
+static void mt_hog_node(struct mt_hog *hog, int nid, unsigned int min_order,
+			bool all)
+{
+	gfp_t gfp = GFP_KERNEL | __GFP_THISNODE | __GFP_NORETRY | __GFP_NOWARN |
+		    (all ? __GFP_MEMALLOC : __GFP_NOMEMALLOC);
+	int order;
+
+	INIT_LIST_HEAD(&hog->pages);
+	hog->nr = 0;
+	/* Free pages cached on other CPUs' lists would escape the hog. */
+	drain_all_pages(NULL);
+	for (order = MAX_PAGE_ORDER; order >= (int)min_order; order--) {
+		struct page *page;
+
+		while ((page = alloc_pages_node(nid, gfp, order))) {
+			page->private = order;
+			list_add(&page->lru, &hog->pages);
+			hog->nr += 1UL << order;
+		}
+	}
+}
+
+/*
+ * Free pages below @order, none of which can merge to @order, until the
+ * node's zones are above their min watermark again (which a boost left by
+ * earlier pressure may have raised): what must fail is finding an
+ * order-@order block, not the watermark.
+ */
+static void mt_hog_release_low(struct mt_hog *hog, int nid)
+{
+	struct page *page, *next;
+	struct zone *zone;
+
+	list_for_each_entry_safe(page, next, &hog->pages, lru) {
+		unsigned int order = page->private;
+		bool low = false;
+		int i;
+
+		for_each_populated_zone(zone)
+			if (zone_to_nid(zone) == nid &&
+			    zone_page_state_snapshot(zone, NR_FREE_PAGES) <
+			    min_wmark_pages(zone) + 256)
+				low = true;
+		if (!low)
+			break;
+		if (order < 3)
+			continue;
+		/*
+		 * Keep the first page of every order-3 group, so that none can
+		 * merge back to order 3; the kept ones stay on the list.
+		 */
+		split_page(page, order);
+		for (i = 1; i < (1 << order); i++) {
+			if (i % 8) {
+				__free_page(page + i);
+				hog->nr--;
+			} else {
+				page[i].private = 0;
+				list_add(&page[i].lru, &hog->pages);
+			}
+		}
+		page->private = 0;
+	}
+}
+
+static void mt_unhog(struct mt_hog *hog)
+{
+	struct page *page, *next;
+
+	list_for_each_entry_safe(page, next, &hog->pages, lru) {
+		list_del(&page->lru);
+		__free_pages(page, page->private);
+	}
+}
+
+/*
+ * Defer the order-0 pieces of the order-@order block @page, so that
+ * retiring them can give the block back whole.  Done after the node was
+ * exhausted, so that kswapd cannot retire them while it is being
+ * exhausted.
+ */
+static void mt_defer_block(struct kunit *test, struct page *page,
+			   unsigned int order)
+{
+	struct migrc_batch *batch = migrc_batch_open(1UL << order);
+	int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, batch);
+	split_page(page, order);
+	for (i = 0; i < (1 << order); i++)
+		migrc_batch_add_folio(batch, page_folio(page + i));
+	migrc_batch_seal(batch);
+}
+
+static struct page *mt_block(struct kunit *test, int nid, unsigned int order)
+{
+	struct page *page = alloc_pages_node(nid, GFP_KERNEL | __GFP_THISNODE, order);
+
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	return page;
+}
+
+/*
+ * With every free page of a node taken, an order-0 allocation there
+ * succeeds because the slow path (or kswapd) retires pending pages before
+ * reclaim, which has nothing to reclaim here and would fail.
+ */
+static void migrc_mm_test_pressure(struct kunit *test)
+{
+	unsigned long events = mt_event(MIGRC_RETIRE_PRESSURE);
+	int nid = mt_other_node(first_memory_node);
+	struct mt_hog hog;
+	struct page *page, *block;
+
+	KUNIT_ASSERT_NE(test, nid, NUMA_NO_NODE);
+	block = mt_block(test, nid, 6);
+	mt_hog_node(&hog, nid, 0, false);
+	mt_defer_block(test, block, 6);
+	page = alloc_pages_node(nid, GFP_KERNEL | __GFP_THISNODE | __GFP_NORETRY |
+				__GFP_NOWARN, 0);
+	kunit_info(test, "node %d: %lu pages taken, allocation %s\n", nid, hog.nr,
+		   page ? "succeeded" : "failed");
+	KUNIT_EXPECT_NOT_NULL(test, page);
+	KUNIT_EXPECT_GE(test, mt_event(MIGRC_RETIRE_PRESSURE) - events, 1UL);
+	KUNIT_EXPECT_EQ(test, migrc_nr_pending(), 0UL);
+	if (page)
+		__free_page(page);
+	mt_unhog(&hog);
+}
+
+/* A high-order allocation succeeds only once the pending pieces merge. */
+static void migrc_mm_test_pressure_high_order(struct kunit *test)
+{
+	int nid = mt_other_node(first_memory_node);
+	struct mt_hog hog;
+	struct page *page, *block;
+
+	KUNIT_ASSERT_NE(test, nid, NUMA_NO_NODE);
+	block = mt_block(test, nid, 3);
+	mt_hog_node(&hog, nid, 3, true);
+	mt_hog_release_low(&hog, nid);
+	mt_defer_block(test, block, 3);
+	page = alloc_pages_node(nid, GFP_KERNEL | __GFP_THISNODE | __GFP_NORETRY |
+				__GFP_NOWARN, 3);
+	kunit_info(test, "node %d: %lu pages taken, order-3 allocation %s\n", nid,
+		   hog.nr, page ? "succeeded" : "failed");
+	KUNIT_EXPECT_NOT_NULL(test, page);
+	KUNIT_EXPECT_EQ(test, migrc_nr_pending(), 0UL);
+	if (page)
+		__free_pages(page, 3);
+	mt_unhog(&hog);
+}
+
+/* ------------------------------------------------------------------ */
+/* The figure: remote invalidations for migrating read-only pages */
+
+#define MT_BULK_PAGES	10000
+#define MT_BULK_ROUND	512
+
+struct mt_count {
+	unsigned long rounds, cpus;
+};
+
+static struct mt_count mt_count_now(void)
+{
+	struct mt_count c = {
+		.rounds = mt_event(MIGRC_FLUSH_ROUNDS) + mt_event(TLBBATCH_FLUSH_ROUNDS),
+		.cpus = mt_event(MIGRC_FLUSH_CPUS) + mt_event(TLBBATCH_FLUSH_CPUS),
+	};
+
+	return c;
+}
+
+static struct mt_count mt_bulk(struct kunit *test, unsigned long addr, int nr)
+{
+	struct mt_count before = mt_count_now(), after;
+	int first;
+
+	for (first = 0; first < nr; first += MT_BULK_ROUND) {
+		struct mt tmp = { .addr = addr };
+		struct mt_migrate m;
+		int nid = NUMA_NO_NODE;
+		int n = min(MT_BULK_ROUND, nr - first);
+
+		mt_migrate_init(&m);
+		mt_isolate(&tmp, first, n, &m.folios, &nid);
+		m.mtc.nid = mt_other_node(nid);
+		if (migrate_pages(&m.folios, alloc_migration_target, NULL,
+				  (unsigned long)&m.mtc, MIGRATE_SYNC, MR_SYSCALL, NULL))
+			putback_movable_pages(&m.folios);
+	}
+	migrc_retire_all(MIGRC_CAUSE_DRAIN);
+	after = mt_count_now();
+	after.rounds -= before.rounds;
+	after.cpus -= before.cpus;
+	return after;
+}
+
+static void migrc_mm_test_bulk_figure(struct kunit *test)
+{
+	struct mt *mt = kunit_kzalloc(test, sizeof(*mt), GFP_KERNEL);
+	struct mt_count on, off;
+	int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, mt);
+	mt->test = test;
+	mt->nr = 1;
+	mt->addr = kunit_vm_mmap(test, NULL, 0, MT_BULK_PAGES * PAGE_SIZE, PROT_READ,
+				 MAP_PRIVATE | MAP_ANONYMOUS, 0);
+	KUNIT_ASSERT_NE(test, mt->addr, 0UL);
+	mt->mm = current->mm;
+	for (i = 0; i < MT_BULK_PAGES; i++) {
+		u64 v = i;
+
+		access_remote_vm(mt->mm, mt->addr + i * PAGE_SIZE, &v, sizeof(v),
+				 FOLL_WRITE | FOLL_FORCE);
+	}
+	mt_start_readers(mt);
+	on = mt_bulk(test, mt->addr, MT_BULK_PAGES);
+	migrc_set_enabled(false);
+	off = mt_bulk(test, mt->addr, MT_BULK_PAGES);
+	migrc_set_enabled(true);
+	mt_stop_readers(mt);
+	kunit_info(test, "%s: %d read-only pages between nodes, remote invalidations: migrc on %lu rounds (%lu CPUs), off %lu rounds (%lu CPUs)\n",
+		   ARCH_MIGRC_NAME, MT_BULK_PAGES, on.rounds, on.cpus, off.rounds, off.cpus);
+	KUNIT_EXPECT_LT(test, on.rounds, off.rounds);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&mt->stale), 0L);
+}
+
+static struct kunit_case migrc_mm_test_cases[] = {
+	KUNIT_CASE(migrc_mm_test_write_fault),
+	KUNIT_CASE(migrc_mm_test_gup_write),
+	KUNIT_CASE(migrc_mm_test_mprotect),
+	KUNIT_CASE(migrc_mm_test_munmap_map_fixed),
+	KUNIT_CASE(migrc_mm_test_madv_dontneed),
+	KUNIT_CASE(migrc_mm_test_writable_not_deferred),
+	KUNIT_CASE(migrc_mm_test_fail_after_unmap),
+	KUNIT_CASE(migrc_mm_test_switch_off),
+	KUNIT_CASE(migrc_mm_test_cpu_offline),
+	KUNIT_CASE(migrc_mm_test_offline_notifiers),
+	KUNIT_CASE(migrc_mm_test_pressure),
+	KUNIT_CASE(migrc_mm_test_pressure_high_order),
+	KUNIT_CASE_SLOW(migrc_mm_test_bulk_figure),
+	{}
+};
+
+static struct kunit_suite migrc_mm_test_suite = {
+	.name = "migrc_mm",
+	.init = mt_suite_init,
+	.test_cases = migrc_mm_test_cases,
+};
+
+kunit_test_suites(&migrc_mm_test_suite);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("KUnit integration tests for migrc in mm");
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
