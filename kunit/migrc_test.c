@@ -556,6 +556,34 @@ static void migrc_test_age_worker(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, migrc_test_release(a[0]));
 }
 
+/*
+ * A round reserves what it might defer and gives back, at seal, what it
+ * did not: after retirement the reservation is back where it started.
+ */
+static void migrc_test_reservation_balance(struct kunit *test)
+{
+	unsigned long base = migrc_nr_reserved();
+	struct migrc_batch *batch = migrc_batch_open(16);
+	struct folio *a = migrc_test_folio(test, first_memory_node);
+	struct folio *b = migrc_test_folio(test, first_memory_node);
+
+	KUNIT_ASSERT_NOT_NULL(test, batch);
+	KUNIT_EXPECT_EQ(test, migrc_nr_reserved(), base + 16);
+	migrc_batch_add_folio(batch, a);
+	migrc_batch_add_folio(batch, b);
+	migrc_batch_seal(batch);
+	KUNIT_EXPECT_EQ(test, migrc_nr_reserved(), base + 2);
+	migrc_retire_all(MIGRC_CAUSE_DRAIN);
+	KUNIT_EXPECT_EQ(test, migrc_nr_reserved(), base);
+
+	batch = migrc_batch_open(8);	/* a round that defers nothing */
+	KUNIT_ASSERT_NOT_NULL(test, batch);
+	migrc_batch_seal(batch);
+	KUNIT_EXPECT_EQ(test, migrc_nr_reserved(), base);
+	KUNIT_EXPECT_TRUE(test, migrc_test_release(a));
+	KUNIT_EXPECT_TRUE(test, migrc_test_release(b));
+}
+
 /* Past the cap nothing is deferred, and pending never exceeds it. */
 static void migrc_test_cap_refuses(struct kunit *test)
 {
@@ -774,8 +802,8 @@ static void migrc_test_defer_pte_ineligible_halfway(struct kunit *test)
 
 	KUNIT_ASSERT_NOT_NULL(test, batch);
 	KUNIT_ASSERT_NOT_NULL(test, page);
-	ro = pfn_pte(page_to_pfn(page), PAGE_READONLY);
-	rw = pfn_pte(page_to_pfn(page), PAGE_SHARED);
+	ro = pfn_pte(page_to_pfn(page), vm_get_page_prot(VM_READ));
+	rw = pfn_pte(page_to_pfn(page), vm_get_page_prot(VM_READ | VM_WRITE | VM_SHARED));
 	migrc_test_flushes = 0;
 	kunit_activate_static_stub(test, migrc_arch_flush, migrc_test_flush_stub);
 
@@ -1105,6 +1133,7 @@ static struct kunit_case migrc_test_cases[] = {
 	KUNIT_CASE(migrc_test_pressure_high_order),
 	KUNIT_CASE(migrc_test_age),
 	KUNIT_CASE(migrc_test_age_worker),
+	KUNIT_CASE(migrc_test_reservation_balance),
 	KUNIT_CASE(migrc_test_cap_refuses),
 	KUNIT_CASE(migrc_test_cap_retires_oldest),
 	KUNIT_CASE(migrc_test_causes_add_up),

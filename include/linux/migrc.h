@@ -195,8 +195,13 @@ enum migrc_pte {
  *	TLBBATCH_FLUSH_* vm events, in the units arch_migrc_flush() counts
  *	its own: a benchmark compares the two.
  *
+ * arch_migrc_write_fault_flushes() (optional; default false)
+ *	True if making a PTE writable in a write fault (ptep_set_access_flags())
+ *	already invalidates the address on every CPU, so that do_wp_page()
+ *	needs no flush of its own.
+ *
  * <asm/migrc.h> must define ARCH_MIGRC_NAME, the backend's name.  It may
- * override arch_migrc_flush_mm.
+ * override arch_migrc_flush_mm and arch_migrc_write_fault_flushes.
  */
 
 /* For the arch backends; see lib/migrc/core.c. */
@@ -241,6 +246,10 @@ struct migrc_batch {
 	nodemask_t		nodes;
 	unsigned long		zones;
 };
+
+#ifndef arch_migrc_write_fault_flushes
+#define arch_migrc_write_fault_flushes()	false
+#endif
 
 DECLARE_STATIC_KEY_TRUE(migrc_enabled_key);
 extern unsigned long migrc_debug_disabled_hooks;
@@ -409,6 +418,7 @@ struct migrc_batch;
 
 static inline bool migrc_enabled(void) { return false; }
 static inline bool migrc_hook_disabled(enum migrc_hook hook) { return false; }
+#define arch_migrc_write_fault_flushes()	true
 static inline bool migrc_reason_defers(int reason) { return false; }
 static inline struct migrc_batch *migrc_batch_open(unsigned long max_pages)
 {

@@ -173,6 +173,7 @@ static int migrc_stats_show(struct seq_file *seq, void *v)
 
 	seq_printf(seq, "enabled: %i\n", migrc_enabled());
 	seq_printf(seq, "pages pending: %lu\n", migrc_nr_pending());
+	seq_printf(seq, "pages reserved: %lu\n", migrc_nr_reserved());
 	seq_printf(seq, "max pending pages: %lu\n", READ_ONCE(migrc_max_pending_pages));
 	seq_printf(seq, "max age ms: %u\n", READ_ONCE(migrc_max_age_ms));
 	seq_printf(seq, "generation: %llu\n", migrc_read_gen());

@@ -58,6 +58,7 @@
 #include <linux/migrate_mode.h>
 #include <linux/migrc.h>
 #include <linux/mm.h>
+#include <linux/mm_inline.h>
 #include <linux/mutex.h>
 #include <linux/percpu.h>
 #include <linux/printk.h>
@@ -555,6 +556,10 @@ void migrc_batch_seal(struct migrc_batch *batch)
 		return;
 	}
 
+	/* From now on the batch holds exactly what it keeps. */
+	atomic_long_sub(unused, &migrc_reserved);
+	batch->reserved = batch->nr_pages;
+
 	spin_lock(&migrc_lock);
 	/*
 	 * Fully ordered: the PTE clears recorded in @batch happen before the
@@ -567,7 +572,6 @@ void migrc_batch_seal(struct migrc_batch *batch)
 	migrc_nr_batches++;
 	spin_unlock(&migrc_lock);
 
-	atomic_long_sub(unused, &migrc_reserved);
 	migrc_stat_inc(MIGRC_STAT_SEALED);
 
 	/* Switched off while this round ran: it must not linger. */
@@ -653,6 +657,9 @@ static unsigned long migrc_retire_list(struct list_head *victims,
 		list_del(&batch->node);
 		migrc_batch_free(batch);
 	}
+	if (atomic_long_read(&migrc_reserved) < 0 ||
+	    atomic_long_read(&migrc_pending_pages) < 0)
+		migrc_fail("pending page accounting went negative");
 
 	count_vm_events(MIGRC_RETIRE_PRESSURE + cause, batches);
 	count_vm_events(MIGRC_RETIRE_TRIMMED, trimmed);
@@ -899,6 +906,18 @@ unsigned long migrc_nr_pending(void)
 	return atomic_long_read(&migrc_pending_pages);
 }
 EXPORT_SYMBOL_IF_KUNIT(migrc_nr_pending);
+
+/* Pages pending plus those reserved by open batches. */
+unsigned long migrc_nr_reserved(void)
+{
+	return atomic_long_read(&migrc_reserved);
+}
+
+VISIBLE_IF_KUNIT bool migrc_test_failed(void)
+{
+	return READ_ONCE(migrc_failed);
+}
+EXPORT_SYMBOL_IF_KUNIT(migrc_test_failed);
 
 VISIBLE_IF_KUNIT unsigned long migrc_nr_pending_batches(void)
 {

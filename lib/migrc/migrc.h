@@ -44,6 +44,7 @@ extern unsigned int migrc_max_age_ms;
 void migrc_fail(const char *why);
 void migrc_set_enabled(bool on);
 void migrc_set_max_age(unsigned int ms);
+unsigned long migrc_nr_reserved(void);
 void __init migrc_sysctl_init(void);
 void __init migrc_debugfs_init(void);
 
@@ -54,6 +55,7 @@ extern struct ctl_table migrc_sysctls[MIGRC_NR_SYSCTLS];
 int migrc_sysctl_handler(const struct ctl_table *table, int write,
 			 void *buffer, size_t *lenp, loff_t *ppos);
 u64 migrc_cpu_clean_gen(int cpu);
+bool migrc_test_failed(void);
 bool migrc_batch_in_nodes(struct migrc_batch *batch, const nodemask_t *nodes,
 			  int highest_zoneidx);
 void migrc_test_recover(void);

@@ -16,6 +16,14 @@
 
 #define ARCH_MIGRC_NAME "arm64"
 
+/*
+ * __ptep_set_access_flags() ends with flush_tlb_page() when it makes a PTE
+ * dirty (writable): a broadcast TLBI of that address in that ASID.  A write
+ * fault reusing a page therefore invalidates the stale read-only entries
+ * of the address on every CPU by itself.
+ */
+#define arch_migrc_write_fault_flushes()	true
+
 struct arch_migrc_batch {
 	bool pending;
 };

@@ -1,0 +1,65 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Hook necessity: boot the KUnit kernel of ARCH once per migrc hook with
+# that hook switched off (CONFIG_MIGRC_DEBUG's migrc_disable_hooks=), run
+# the suites, and report which cases caught it.  A hook no case catches is
+# a missing test, unless the architecture's own invalidation covers the
+# path (the case then passes with the hook off, and says so).
+#
+# usage: mutate.sh ARCH     (after `make kunit ARCH=...` built the kernel)
+# Ends with "N caught, N missed"; exits non-zero if any hook was missed.
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${BUILD:-$ROOT/build}
+arch=${1:-x86_64}
+out=$BUILD/kunit-$arch
+case $arch in
+x86_64) cross= ;; arm64) cross=aarch64-linux-gnu- ;; riscv) cross=riscv64-linux-gnu- ;;
+esac
+# enum migrc_hook, in order.
+hooks=(write_fault gup_write batched ineligible pressure offline)
+# Paths the architecture invalidates by itself (the hook compiles away
+# there): the case must pass with the hook off, and that is the result.
+declare -A by_arch=([arm64:write_fault]=migrc_mm.migrc_mm_test_write_fault)
+
+caught=0 missed=0 covered=0
+printf '%-12s %s\n' hook "failing cases with the hook off"
+for i in "${!hooks[@]}"; do
+	mask=$((1 << i))
+	log=$out/mutate-${hooks[$i]}.log
+	(cd "$BUILD/linux" && ./tools/testing/kunit/kunit.py exec --build_dir="$out" \
+		--qemu_config="lib/migrc/qemu_configs/$arch.py" --timeout=600 \
+		--kernel_args="migrc_disable_hooks=$mask" --json="$log.json" 'migrc*') >"$log" 2>&1
+	failed=$(python3 - "$log.json" <<'PY'
+import json, sys
+try:
+    data = json.load(open(sys.argv[1]))
+except Exception:
+    print("(no result: crashed or hung)"); sys.exit()
+out = []
+def walk(t, prefix):
+    for g in t.get('sub_groups') or []:
+        walk(g, prefix + [g['name']])
+    for c in t.get('test_cases') or []:
+        if c.get('status') not in ('PASS', 'SKIP'):
+            out.append('.'.join(prefix[1:] + [c['name']]))
+walk(data, [data.get('name', '')])
+print(' '.join(out))
+PY
+)
+	if [[ -n $failed ]]; then
+		caught=$((caught + 1))
+	elif [[ -n ${by_arch[$arch:${hooks[$i]}]:-} ]]; then
+		covered=$((covered + 1))
+		failed="(none: $arch invalidates by itself; ${by_arch[$arch:${hooks[$i]}]} passes)"
+	else
+		missed=$((missed + 1))
+		failed="(none)"
+	fi
+	printf '%-12s %s\n' "${hooks[$i]}" "$failed"
+done
+[[ $covered -gt 0 ]] && echo "$covered covered by the architecture"
+echo "$caught caught, $missed missed"
+[[ $missed -eq 0 ]]
