@@ -10,12 +10,13 @@
 #   make kunit ARCH=arm64  one architecture's KUnit suites
 #   make tree              install what is missing, prepare build/linux
 #   make check-series      build every patch of the series on all arches
+#   make mutate ARCH=...   which tests catch each migrc hook switched off
 #   make series            export the series with git format-patch
 
 ARCH ?= x86_64
 ARCHES := x86_64 arm64 riscv
 
-.PHONY: all deps tree test kunit run check-series series clean distclean
+.PHONY: all deps tree test kunit run check-series series mutate clean distclean
 
 all: test
 
@@ -33,6 +34,10 @@ kunit: tree
 
 run: tree
 	@./scripts/run.sh $(ARCH)
+
+mutate: tree
+	@./scripts/kunit.sh $(ARCH) >/dev/null || true
+	@./scripts/mutate.sh $(ARCH)
 
 check-series: tree
 	@./scripts/check-series.sh $(ARCHES)
