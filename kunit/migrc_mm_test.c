@@ -654,6 +654,12 @@ struct mt_hog {
 	unsigned long nr;
 };
 
+static void mt_hog_init(struct mt_hog *hog)
+{
+	INIT_LIST_HEAD(&hog->pages);
+	hog->nr = 0;
+}
+
 /*
  * Take every free page of @min_order or more on @nid, down to the min
  * watermark, or past it with @all (__GFP_MEMALLOC).
@@ -665,8 +671,6 @@ static void mt_hog_node(struct mt_hog *hog, int nid, unsigned int min_order,
 		    (all ? __GFP_MEMALLOC : __GFP_NOMEMALLOC);
 	int order;
 
-	INIT_LIST_HEAD(&hog->pages);
-	hog->nr = 0;
 	/* Free pages cached on other CPUs' lists would escape the hog. */
 	drain_all_pages(NULL);
 	for (order = MAX_PAGE_ORDER; order >= (int)min_order; order--) {
@@ -777,9 +781,12 @@ static void migrc_mm_test_pressure(struct kunit *test)
 	KUNIT_ASSERT_NE(test, nid, NUMA_NO_NODE);
 	block[0] = mt_block(test, nid, MAX_PAGE_ORDER);
 	block[1] = mt_block(test, nid, MAX_PAGE_ORDER);
+	mt_hog_init(&hog);
 	mt_hog_node(&hog, nid, 0, true);
 	mt_defer_block(test, block[0], MAX_PAGE_ORDER);
 	mt_defer_block(test, block[1], MAX_PAGE_ORDER);
+	/* Whatever was freed meanwhile goes too. */
+	mt_hog_node(&hog, nid, 0, true);
 	page = alloc_pages_node(nid, GFP_KERNEL | __GFP_THISNODE | __GFP_NORETRY |
 				__GFP_NOWARN, 0);
 	kunit_info(test, "node %d: %lu pages taken, allocation %s\n", nid, hog.nr,
@@ -801,9 +808,12 @@ static void migrc_mm_test_pressure_high_order(struct kunit *test)
 
 	KUNIT_ASSERT_NE(test, nid, NUMA_NO_NODE);
 	block = mt_block(test, nid, 3);
+	mt_hog_init(&hog);
 	mt_hog_node(&hog, nid, 3, true);
 	mt_hog_release_low(&hog, nid);
 	mt_defer_block(test, block, 3);
+	/* An order-3 block freed meanwhile would answer instead. */
+	mt_hog_node(&hog, nid, 3, true);
 	page = alloc_pages_node(nid, GFP_KERNEL | __GFP_THISNODE | __GFP_NORETRY |
 				__GFP_NOWARN, 3);
 	kunit_info(test, "node %d: %lu pages taken, order-3 allocation %s\n", nid,
