@@ -661,14 +661,13 @@ static void mt_hog_init(struct mt_hog *hog)
 }
 
 /*
- * Take every free page of @min_order or more on @nid, down to the min
- * watermark, or past it with @all (__GFP_MEMALLOC).
+ * Take every free page of @min_order or more on @nid, reserves included,
+ * without waking kswapd or reclaiming: either would retire pending pages
+ * for the hog to eat.
  */
-static void mt_hog_node(struct mt_hog *hog, int nid, unsigned int min_order,
-			bool all)
+static void mt_hog_node(struct mt_hog *hog, int nid, unsigned int min_order)
 {
-	gfp_t gfp = GFP_KERNEL | __GFP_THISNODE | __GFP_NORETRY | __GFP_NOWARN |
-		    (all ? __GFP_MEMALLOC : __GFP_NOMEMALLOC);
+	gfp_t gfp = __GFP_THISNODE | __GFP_NOWARN | __GFP_MEMALLOC;
 	int order;
 
 	/* Free pages cached on other CPUs' lists would escape the hog. */
@@ -782,11 +781,11 @@ static void migrc_mm_test_pressure(struct kunit *test)
 	block[0] = mt_block(test, nid, MAX_PAGE_ORDER);
 	block[1] = mt_block(test, nid, MAX_PAGE_ORDER);
 	mt_hog_init(&hog);
-	mt_hog_node(&hog, nid, 0, true);
+	mt_hog_node(&hog, nid, 0);
 	mt_defer_block(test, block[0], MAX_PAGE_ORDER);
 	mt_defer_block(test, block[1], MAX_PAGE_ORDER);
 	/* Whatever was freed meanwhile goes too. */
-	mt_hog_node(&hog, nid, 0, true);
+	mt_hog_node(&hog, nid, 0);
 	page = alloc_pages_node(nid, GFP_KERNEL | __GFP_THISNODE | __GFP_NORETRY |
 				__GFP_NOWARN, 0);
 	kunit_info(test, "node %d: %lu pages taken, allocation %s\n", nid, hog.nr,
@@ -809,11 +808,11 @@ static void migrc_mm_test_pressure_high_order(struct kunit *test)
 	KUNIT_ASSERT_NE(test, nid, NUMA_NO_NODE);
 	block = mt_block(test, nid, 3);
 	mt_hog_init(&hog);
-	mt_hog_node(&hog, nid, 3, true);
+	mt_hog_node(&hog, nid, 3);
 	mt_hog_release_low(&hog, nid);
 	mt_defer_block(test, block, 3);
 	/* An order-3 block freed meanwhile would answer instead. */
-	mt_hog_node(&hog, nid, 3, true);
+	mt_hog_node(&hog, nid, 3);
 	page = alloc_pages_node(nid, GFP_KERNEL | __GFP_THISNODE | __GFP_NORETRY |
 				__GFP_NOWARN, 3);
 	kunit_info(test, "node %d: %lu pages taken, order-3 allocation %s\n", nid,
