@@ -76,7 +76,7 @@ int main(void)
 	       sysconf(_SC_NPROCESSORS_ONLN));
 	cat("nodes online", "/sys/devices/system/node/online", NULL);
 	nodes();
-	kmsg("migrc");
+	kmsg("migrc:");
 	cat("vm.migrc_enabled", "/proc/sys/vm/migrc_enabled", NULL);
 	cat("vm.migrc_max_pending_pages", "/proc/sys/vm/migrc_max_pending_pages", NULL);
 	cat("vm.migrc_max_age_ms", "/proc/sys/vm/migrc_max_age_ms", NULL);

@@ -165,6 +165,18 @@ void migrc_test_recover(void)
 	migrc_set_enabled(true);
 }
 EXPORT_SYMBOL_IF_KUNIT(migrc_test_recover);
+
+bool migrc_test_failed(void)
+{
+	return READ_ONCE(migrc_failed);
+}
+EXPORT_SYMBOL_IF_KUNIT(migrc_test_failed);
+
+unsigned long migrc_nr_pending_batches(void)
+{
+	return READ_ONCE(migrc_nr_batches);
+}
+EXPORT_SYMBOL_IF_KUNIT(migrc_nr_pending_batches);
 #endif
 
 /**
@@ -826,7 +838,7 @@ static bool migrc_select_over_cap(struct migrc_batch *batch, void *arg)
 	return true;
 }
 
-VISIBLE_IF_KUNIT unsigned long migrc_retire_over_cap(void)
+unsigned long migrc_retire_over_cap(void)
 {
 	long excess = atomic_long_read(&migrc_reserved) -
 		      (long)(READ_ONCE(migrc_max_pending_pages) / 2);
@@ -913,17 +925,6 @@ unsigned long migrc_nr_reserved(void)
 	return atomic_long_read(&migrc_reserved);
 }
 
-VISIBLE_IF_KUNIT bool migrc_test_failed(void)
-{
-	return READ_ONCE(migrc_failed);
-}
-EXPORT_SYMBOL_IF_KUNIT(migrc_test_failed);
-
-VISIBLE_IF_KUNIT unsigned long migrc_nr_pending_batches(void)
-{
-	return READ_ONCE(migrc_nr_batches);
-}
-EXPORT_SYMBOL_IF_KUNIT(migrc_nr_pending_batches);
 
 /**
  * migrc_set_enabled() - switch deferral on or off

@@ -45,6 +45,7 @@ void migrc_fail(const char *why);
 void migrc_set_enabled(bool on);
 void migrc_set_max_age(unsigned int ms);
 unsigned long migrc_nr_reserved(void);
+unsigned long migrc_retire_over_cap(void);
 void __init migrc_sysctl_init(void);
 void __init migrc_debugfs_init(void);
 
@@ -63,7 +64,6 @@ bool migrc_arch_trim(struct migrc_batch *batch);
 void migrc_arch_flush(struct arch_migrc_batch *arch);
 void migrc_arch_flush_mm(struct mm_struct *mm);
 unsigned long migrc_retire_expired(unsigned long now);
-unsigned long migrc_retire_over_cap(void);
 unsigned long migrc_nr_pending_batches(void);
 int migrc_parse_boot(const char *arg, bool *on);
 int migrc_parse_hooks(const char *arg, unsigned long *mask);
