@@ -109,6 +109,18 @@ static bool migrc_test_release(struct folio *folio)
 	return true;
 }
 
+/* Each of @nr folios was freed exactly once by the core. */
+static void migrc_test_release_all(struct kunit *test, struct folio **folios,
+				   int nr)
+{
+	int i;
+
+	for (i = 0; i < nr; i++)
+		KUNIT_EXPECT_TRUE_MSG(test, migrc_test_release(folios[i]),
+				      "folio %d freed %s", i,
+				      folio_ref_count(folios[i]) > 1 ? "never" : "twice");
+}
+
 /* Open a batch, fill it with @nr folios from @nid, seal it. */
 static void migrc_test_defer(struct kunit *test, int nid, int nr,
 			     struct folio **folios)
@@ -259,8 +271,7 @@ static void migrc_test_seal_generations(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, migrc_nr_pending_batches(), 2UL);
 
 	migrc_retire_all(MIGRC_CAUSE_DRAIN);
-	KUNIT_EXPECT_TRUE(test, migrc_test_release(folios[0]));
-	KUNIT_EXPECT_TRUE(test, migrc_test_release(folios[1]));
+	migrc_test_release_all(test, folios, 2);
 }
 
 /* ------------------------------------------------------------------ */
@@ -335,48 +346,54 @@ static void migrc_test_trim_all_clean(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, migrc_all_cpus_clean_since(78));
 }
 
-/* A retirement whose batches were all trimmed sends nothing. */
-static void migrc_test_retire_trimmed_no_flush(struct kunit *test)
+struct migrc_retire_case {
+	const char *name;
+	bool trimmed;		/* what the stubbed trim answers for every batch */
+	int batches, per_batch;
+};
+
+static const struct migrc_retire_case migrc_retire_cases[] = {
+	{ "all-trimmed",	true,	3, 2 },
+	{ "none-trimmed",	false,	5, 1 },
+	{ "one-big-batch",	false,	1, 8 },
+};
+
+static void migrc_retire_case_desc(const struct migrc_retire_case *c, char *desc)
 {
-	struct folio *folios[3][2];
-	unsigned long trimmed = migrc_test_event(MIGRC_RETIRE_TRIMMED);
-	long avoided = migrc_test_stat(MIGRC_STAT_FLUSH_AVOIDED);
-	int i;
-
-	migrc_test_flushes = 0;
-	migrc_test_trim_result = true;
-	kunit_activate_static_stub(test, migrc_arch_flush, migrc_test_flush_stub);
-	kunit_activate_static_stub(test, migrc_arch_trim, migrc_test_trim_stub);
-
-	for (i = 0; i < 3; i++)
-		migrc_test_defer(test, first_memory_node, 2, folios[i]);
-	KUNIT_EXPECT_EQ(test, migrc_retire_all(MIGRC_CAUSE_DRAIN), 6UL);
-	KUNIT_EXPECT_EQ(test, migrc_test_flushes, 0);
-	KUNIT_EXPECT_EQ(test, migrc_test_event(MIGRC_RETIRE_TRIMMED) - trimmed, 3UL);
-	KUNIT_EXPECT_EQ(test, migrc_test_stat(MIGRC_STAT_FLUSH_AVOIDED) - avoided, 3L);
-	for (i = 0; i < 6; i++)
-		KUNIT_EXPECT_TRUE(test, migrc_test_release(folios[i / 2][i % 2]));
+	strscpy(desc, c->name, KUNIT_PARAM_DESC_SIZE);
 }
 
-/* Many batches retired together cost one flush of their union. */
-static void migrc_test_retire_one_flush(struct kunit *test)
-{
-	struct folio *folios[5];
-	long avoided = migrc_test_stat(MIGRC_STAT_FLUSH_AVOIDED);
-	int i;
+KUNIT_ARRAY_PARAM(migrc_retire, migrc_retire_cases, migrc_retire_case_desc);
 
+/*
+ * Batches retired together cost at most one flush, of their union, and
+ * none when the trim shows every CPU already flushed: a trimmed batch
+ * retires without a flush, and all but one of the others share it.
+ */
+static void migrc_test_retire_flushes(struct kunit *test)
+{
+	const struct migrc_retire_case *c = test->param_value;
+	unsigned long trimmed = migrc_test_event(MIGRC_RETIRE_TRIMMED);
+	long avoided = migrc_test_stat(MIGRC_STAT_FLUSH_AVOIDED);
+	int nr = c->batches * c->per_batch, i;
+	struct folio *folios[8];
+
+	KUNIT_ASSERT_LE(test, nr, (int)ARRAY_SIZE(folios));
 	migrc_test_flushes = 0;
-	migrc_test_trim_result = false;
+	migrc_test_trim_result = c->trimmed;
 	kunit_activate_static_stub(test, migrc_arch_flush, migrc_test_flush_stub);
 	kunit_activate_static_stub(test, migrc_arch_trim, migrc_test_trim_stub);
 
-	for (i = 0; i < 5; i++)
-		migrc_test_defer(test, first_memory_node, 1, &folios[i]);
-	KUNIT_EXPECT_EQ(test, migrc_retire_all(MIGRC_CAUSE_DRAIN), 5UL);
-	KUNIT_EXPECT_EQ(test, migrc_test_flushes, 1);
-	KUNIT_EXPECT_EQ(test, migrc_test_stat(MIGRC_STAT_FLUSH_AVOIDED) - avoided, 4L);
-	for (i = 0; i < 5; i++)
-		KUNIT_EXPECT_TRUE(test, migrc_test_release(folios[i]));
+	for (i = 0; i < c->batches; i++)
+		migrc_test_defer(test, first_memory_node, c->per_batch,
+				 folios + i * c->per_batch);
+	KUNIT_EXPECT_EQ(test, migrc_retire_all(MIGRC_CAUSE_DRAIN), (unsigned long)nr);
+	KUNIT_EXPECT_EQ(test, migrc_test_flushes, c->trimmed ? 0 : 1);
+	KUNIT_EXPECT_EQ(test, migrc_test_event(MIGRC_RETIRE_TRIMMED) - trimmed,
+			c->trimmed ? (unsigned long)c->batches : 0UL);
+	KUNIT_EXPECT_EQ(test, migrc_test_stat(MIGRC_STAT_FLUSH_AVOIDED) - avoided,
+			(long)(c->trimmed ? c->batches : c->batches - 1));
+	migrc_test_release_all(test, folios, nr);
 }
 
 /* ------------------------------------------------------------------ */
@@ -462,15 +479,13 @@ static void migrc_test_pressure_by_node(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, migrc_retire_nodes(&nodes, MAX_NR_ZONES - 1, 0), 2UL);
 	KUNIT_EXPECT_EQ(test, migrc_test_event(MIGRC_RETIRE_PRESSURE) - events, 1UL);
 	KUNIT_EXPECT_EQ(test, folio_ref_count(a[0]), 2);
-	KUNIT_EXPECT_TRUE(test, migrc_test_release(b[0]));
-	KUNIT_EXPECT_TRUE(test, migrc_test_release(b[1]));
+	migrc_test_release_all(test, b, 2);
 
 	/* Nothing of nid1 is left: a second call frees nothing. */
 	KUNIT_EXPECT_EQ(test, migrc_retire_nodes(&nodes, MAX_NR_ZONES - 1, 0), 0UL);
 
 	migrc_retire_all(MIGRC_CAUSE_DRAIN);
-	KUNIT_EXPECT_TRUE(test, migrc_test_release(a[0]));
-	KUNIT_EXPECT_TRUE(test, migrc_test_release(a[1]));
+	migrc_test_release_all(test, a, 2);
 }
 
 /*
@@ -513,10 +528,8 @@ static void migrc_test_pressure_high_order(struct kunit *test)
 	node_set(nid1, nodes);
 	KUNIT_EXPECT_EQ(test, migrc_retire_nodes(&nodes, 0, 3), 4UL);
 	KUNIT_EXPECT_EQ(test, migrc_nr_pending(), 0UL);
-	KUNIT_EXPECT_TRUE(test, migrc_test_release(a[0]));
-	KUNIT_EXPECT_TRUE(test, migrc_test_release(a[1]));
-	KUNIT_EXPECT_TRUE(test, migrc_test_release(b[0]));
-	KUNIT_EXPECT_TRUE(test, migrc_test_release(b[1]));
+	migrc_test_release_all(test, a, 2);
+	migrc_test_release_all(test, b, 2);
 }
 
 /* A batch retires by age exactly when it has waited vm.migrc_max_age_ms. */
@@ -536,8 +549,7 @@ static void migrc_test_age(struct kunit *test)
 	/* Two jiffies of slack for the seal's own clock read. */
 	KUNIT_EXPECT_EQ(test, migrc_retire_expired(jiffies + age + 2), 2UL);
 	KUNIT_EXPECT_EQ(test, migrc_test_event(MIGRC_RETIRE_AGE) - events, 1UL);
-	KUNIT_EXPECT_TRUE(test, migrc_test_release(a[0]));
-	KUNIT_EXPECT_TRUE(test, migrc_test_release(a[1]));
+	migrc_test_release_all(test, a, 2);
 }
 
 /* The age worker really runs: with a 1 ms age, batches go by themselves. */
@@ -603,10 +615,7 @@ static void migrc_test_cap_refuses(struct kunit *test)
 
 	WRITE_ONCE(migrc_max_pending_pages, totalram_pages());
 	migrc_retire_all(MIGRC_CAUSE_DRAIN);
-	KUNIT_EXPECT_TRUE(test, migrc_test_release(a[0]));
-	KUNIT_EXPECT_TRUE(test, migrc_test_release(a[1]));
-	KUNIT_EXPECT_TRUE(test, migrc_test_release(a[2]));
-	KUNIT_EXPECT_TRUE(test, migrc_test_release(a[3]));
+	migrc_test_release_all(test, a, 4);
 }
 
 /* Over the cap, the oldest batches go first, until half the cap is free. */
@@ -1124,8 +1133,7 @@ static struct kunit_case migrc_test_cases[] = {
 	KUNIT_CASE(migrc_test_seal_generations),
 	KUNIT_CASE(migrc_test_trim_off_by_one),
 	KUNIT_CASE(migrc_test_trim_all_clean),
-	KUNIT_CASE(migrc_test_retire_trimmed_no_flush),
-	KUNIT_CASE(migrc_test_retire_one_flush),
+	KUNIT_CASE_PARAM(migrc_test_retire_flushes, migrc_retire_gen_params),
 	KUNIT_CASE(migrc_test_pending_until_retired),
 	KUNIT_CASE(migrc_test_zone_counts),
 	KUNIT_CASE(migrc_test_pressure_by_node),
