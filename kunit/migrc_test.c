@@ -562,7 +562,7 @@ static void migrc_test_age_worker(struct kunit *test)
 	migrc_test_defer(test, first_memory_node, 1, a);
 	migrc_set_max_age(MIGRC_MIN_AGE_MS);
 	for (i = 0; i < 200 && migrc_nr_pending(); i++)
-		msleep(10);
+		msleep(20);
 	KUNIT_EXPECT_EQ(test, migrc_nr_pending(), 0UL);
 	KUNIT_EXPECT_GE(test, migrc_test_event(MIGRC_RETIRE_AGE) - events, 1UL);
 	KUNIT_EXPECT_TRUE(test, migrc_test_release(a[0]));

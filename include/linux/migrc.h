@@ -417,33 +417,49 @@ static inline void migrc_mm_flush_done(struct mm_struct *mm, u64 seq,
 struct migrc_batch;
 
 static inline bool migrc_enabled(void) { return false; }
+
 static inline bool migrc_hook_disabled(enum migrc_hook hook) { return false; }
 #define arch_migrc_write_fault_flushes()	true
+
 static inline bool migrc_reason_defers(int reason) { return false; }
+
 static inline struct migrc_batch *migrc_batch_open(unsigned long max_pages)
 {
 	return NULL;
 }
+
 static inline void migrc_batch_add_pte(struct migrc_batch *batch,
 				       struct mm_struct *mm, unsigned long uaddr) { }
+
 static inline void migrc_batch_add_folio(struct migrc_batch *batch,
 					 struct folio *folio) { }
+
 static inline void migrc_batch_seal(struct migrc_batch *batch) { }
+
 static inline void migrc_batch_flush(struct migrc_batch *batch) { }
+
 static inline void migrc_count_tlbbatch_add(void) { }
-#define migrc_count_tlbbatch_flush(batch) do { } while (0)
+
+static inline void migrc_count_tlbbatch_flush(const void *batch) { }
+
 static inline unsigned long migrc_retire_all(enum migrc_cause cause) { return 0; }
+
 static inline unsigned long migrc_retire_nodes(const nodemask_t *nodes,
 					       int highest_zoneidx,
 					       unsigned int order)
 {
 	return 0;
 }
+
 static inline unsigned long migrc_nr_pending(void) { return 0; }
+
 static inline bool migrc_mm_pending(struct mm_struct *mm) { return false; }
+
 static inline void migrc_flush_mm(struct mm_struct *mm,
 				  enum migrc_flush_point point) { }
+
 static inline u64 migrc_mm_flush_begin(struct mm_struct *mm) { return 0; }
+
 static inline void migrc_mm_flush_done(struct mm_struct *mm, u64 seq,
 				       enum migrc_flush_point point) { }
 

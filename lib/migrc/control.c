@@ -92,9 +92,11 @@ static void migrc_put_age(unsigned long val)
 static const struct migrc_knob migrc_knob_enabled = {
 	.min = 0, .limit = migrc_one, .get = migrc_get_enabled, .set = migrc_put_enabled,
 };
+
 static const struct migrc_knob migrc_knob_cap = {
 	.min = 0, .limit = migrc_cap_max, .get = migrc_get_cap, .set = migrc_put_cap,
 };
+
 static const struct migrc_knob migrc_knob_age = {
 	.min = MIGRC_MIN_AGE_MS, .limit = migrc_age_max, .get = migrc_get_age,
 	.set = migrc_put_age,

@@ -925,7 +925,6 @@ unsigned long migrc_nr_reserved(void)
 	return atomic_long_read(&migrc_reserved);
 }
 
-
 /**
  * migrc_set_enabled() - switch deferral on or off
  * @on: the new state
