@@ -729,6 +729,22 @@ static void mt_hog_release_low(struct mt_hog *hog, int nid)
 	}
 }
 
+/*
+ * The allocation under test.  kswapd, woken by it, may retire the pending
+ * pages first and the allocation's own attempt race with that: it gets
+ * three tries, which without retirement all fail just the same.
+ */
+static struct page *mt_alloc_under_pressure(int nid, unsigned int order)
+{
+	struct page *page = NULL;
+	int i;
+
+	for (i = 0; i < 3 && !page; i++)
+		page = alloc_pages_node(nid, GFP_KERNEL | __GFP_THISNODE |
+					__GFP_NORETRY | __GFP_NOWARN, order);
+	return page;
+}
+
 static void mt_unhog(struct mt_hog *hog)
 {
 	struct page *page, *next;
@@ -789,8 +805,7 @@ static void migrc_mm_test_pressure(struct kunit *test)
 	mt_defer_block(test, block[1], MAX_PAGE_ORDER);
 	/* Whatever was freed meanwhile goes too. */
 	mt_hog_node(&hog, nid, 0);
-	page = alloc_pages_node(nid, GFP_KERNEL | __GFP_THISNODE | __GFP_NORETRY |
-				__GFP_NOWARN, 0);
+	page = mt_alloc_under_pressure(nid, 0);
 	kunit_info(test, "node %d: %lu pages taken, allocation %s\n", nid, hog.nr,
 		   page ? "succeeded" : "failed");
 	KUNIT_EXPECT_NOT_NULL(test, page);
@@ -816,8 +831,7 @@ static void migrc_mm_test_pressure_high_order(struct kunit *test)
 	mt_defer_block(test, block, 3);
 	/* An order-3 block freed meanwhile would answer instead. */
 	mt_hog_node(&hog, nid, 3);
-	page = alloc_pages_node(nid, GFP_KERNEL | __GFP_THISNODE | __GFP_NORETRY |
-				__GFP_NOWARN, 3);
+	page = mt_alloc_under_pressure(nid, 3);
 	kunit_info(test, "node %d: %lu pages taken, order-3 allocation %s\n", nid,
 		   hog.nr, page ? "succeeded" : "failed");
 	KUNIT_EXPECT_NOT_NULL(test, page);
