@@ -267,6 +267,7 @@ extern unsigned long migrc_debug_disabled_hooks;
  */
 static inline bool migrc_hook_disabled(enum migrc_hook hook)
 {
+	/* A debug knob set at boot: no ordering needed. */
 	return IS_ENABLED(CONFIG_MIGRC_DEBUG) &&
 	       (READ_ONCE(migrc_debug_disabled_hooks) & BIT(hook));
 }

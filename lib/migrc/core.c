@@ -94,7 +94,13 @@ static bool migrc_boot_enabled __initdata = true;
 
 static DEFINE_SPINLOCK(migrc_lock);
 static LIST_HEAD(migrc_pending);		/* sealed batches, oldest first */
-static unsigned long migrc_nr_batches;		/* on migrc_pending */
+/*
+ * Batches on migrc_pending.  Written under migrc_lock with WRITE_ONCE(),
+ * read locklessly with READ_ONCE() only as a hint to skip taking the
+ * locks when nothing is pending; a stale zero only delays a retirement to
+ * the next caller (the age worker guarantees one).
+ */
+static unsigned long migrc_nr_batches;
 static DEFINE_MUTEX(migrc_retire_mutex);
 /* Serialises switching on and off, and the static key with it. */
 static DEFINE_MUTEX(migrc_control_mutex);
@@ -126,7 +132,11 @@ static DECLARE_WORK(migrc_cap_work, migrc_cap_fn);
 static void migrc_fail_fn(struct work_struct *work);
 static DECLARE_WORK(migrc_fail_work, migrc_fail_fn);
 
-/* Set once an impossible state was seen; see migrc_fail(). */
+/*
+ * Set once an impossible state was seen; see migrc_fail().  A plain flag
+ * read with READ_ONCE() by migrc_batch_open(): a round that misses it
+ * still defers correctly, and the work item switches migrc off for good.
+ */
 static bool migrc_failed;
 
 static void migrc_stat_inc(enum migrc_stat item)
@@ -581,7 +591,7 @@ void migrc_batch_seal(struct migrc_batch *batch)
 	batch->gen = atomic64_inc_return(&migrc_gen);
 	batch->sealed_at = jiffies;
 	list_add_tail(&batch->node, &migrc_pending);
-	migrc_nr_batches++;
+	WRITE_ONCE(migrc_nr_batches, migrc_nr_batches + 1);
 	spin_unlock(&migrc_lock);
 
 	migrc_stat_inc(MIGRC_STAT_SEALED);
@@ -703,7 +713,7 @@ static unsigned long migrc_retire(migrc_select_t select, void *arg,
 		if (!select(batch, arg))
 			continue;
 		list_move_tail(&batch->node, &victims);
-		migrc_nr_batches--;
+		WRITE_ONCE(migrc_nr_batches, migrc_nr_batches - 1);
 	}
 	spin_unlock(&migrc_lock);
 	pages = list_empty(&victims) ? 0 : migrc_retire_list(&victims, cause);
