@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * /init of the `make run` guest: report what the kernel says about migrc
- * and the NUMA topology, then power off.
+ * and the NUMA topology, run the workloads named by WORKLOAD= on the
+ * kernel command line (bench.c), then power off.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -13,6 +14,8 @@
 #include <sys/reboot.h>
 #include <sys/utsname.h>
 #include <unistd.h>
+
+int bench_main(void);
 
 static void cat(const char *title, const char *path, const char *filter)
 {
@@ -31,7 +34,7 @@ static void cat(const char *title, const char *path, const char *filter)
 
 static void nodes(void)
 {
-	char path[128];
+	char path[320];
 	struct dirent *d;
 	DIR *dir = opendir("/sys/devices/system/node");
 
@@ -81,6 +84,9 @@ int main(void)
 	cat("vm.migrc_max_pending_pages", "/proc/sys/vm/migrc_max_pending_pages", NULL);
 	cat("vm.migrc_max_age_ms", "/proc/sys/vm/migrc_max_age_ms", NULL);
 	cat("/proc/vmstat", "/proc/vmstat", "migrc");
+	cat("debugfs migrc/stats", "/sys/kernel/debug/migrc/stats", NULL);
+	if (!getenv("WORKLOAD") || strcmp(getenv("WORKLOAD"), "none"))
+		bench_main();
 	cat("debugfs migrc/stats", "/sys/kernel/debug/migrc/stats", NULL);
 	printf("=== end\n");
 	fflush(stdout);

@@ -232,7 +232,7 @@ static const struct mm_walk_ops mt_wrprotect_ops = {
  * and the pages exclusive: the state after a fork whose child exited, in
  * which the next write fault reuses the page in place.
  */
-static void mt_wrprotect(struct mt *mt)
+static void __mt_wrprotect(struct mt *mt, bool flush)
 {
 	struct vm_area_struct *vma;
 
@@ -240,8 +240,14 @@ static void mt_wrprotect(struct mt *mt)
 	vma = find_vma(mt->mm, mt->addr);
 	walk_page_range(mt->mm, mt->addr, mt->addr + mt->nr * PAGE_SIZE,
 			&mt_wrprotect_ops, NULL);
-	flush_tlb_range(vma, mt->addr, mt->addr + mt->nr * PAGE_SIZE);
+	if (flush)
+		flush_tlb_range(vma, mt->addr, mt->addr + mt->nr * PAGE_SIZE);
 	mmap_write_unlock(mt->mm);
+}
+
+static void mt_wrprotect(struct mt *mt)
+{
+	__mt_wrprotect(mt, true);
 }
 
 /* mprotect() the whole range, as the syscall would. */
@@ -558,6 +564,39 @@ static void migrc_mm_test_writable_not_deferred(struct kunit *test)
 	for (i = 0; i < mt->nr; i++)
 		mt_publish(mt, i, MT_NEW);
 	msleep(MT_READ_MS);
+	mt_stop_readers(mt);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&mt->stale), 0L);
+}
+
+/*
+ * mprotect(), a NUMA hinting scan and fork() write-protect PTEs under the
+ * PTE lock but flush only later, after dropping it, with
+ * mm->tlb_flush_pending raised meanwhile.  A migration in that window sees
+ * read-only PTEs while other CPUs may still hold writable entries: it must
+ * not defer.  The test stops such a write-protect before its flush.
+ */
+static void migrc_mm_test_flush_pending(struct kunit *test)
+{
+	struct mt *mt = mt_setup(test, PROT_READ | PROT_WRITE);
+	unsigned long deferred = mt_event(MIGRC_DEFERRED);
+	struct mt_migrate m;
+	int i, nid = NUMA_NO_NODE;
+
+	for (i = 0; i < mt->nr; i++)
+		KUNIT_ASSERT_EQ(test, mt_write_user(mt, i), 0);	/* writable, dirty */
+	mt_start_readers(mt);
+	inc_tlb_flush_pending(mt->mm);
+	__mt_wrprotect(mt, false);
+	mt_migrate_init(&m);
+	KUNIT_EXPECT_EQ(test, mt_isolate(mt->addr, 0, mt->nr, &m.folios, &nid), mt->nr);
+	m.mtc.nid = mt_other_node(nid);
+	KUNIT_EXPECT_EQ(test, migrate_pages(&m.folios, alloc_migration_target, NULL,
+					    (unsigned long)&m.mtc, MIGRATE_SYNC,
+					    MR_SYSCALL, NULL), 0);
+	KUNIT_EXPECT_EQ_MSG(test, mt_event(MIGRC_DEFERRED), deferred,
+			    "deferred read-only PTEs of an mm with a flush pending");
+	flush_tlb_mm(mt->mm);
+	dec_tlb_flush_pending(mt->mm);
 	mt_stop_readers(mt);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&mt->stale), 0L);
 }
@@ -1091,6 +1130,7 @@ static struct kunit_case migrc_mm_test_cases[] = {
 	KUNIT_CASE(migrc_mm_test_munmap_map_fixed),
 	KUNIT_CASE(migrc_mm_test_madv_dontneed),
 	KUNIT_CASE(migrc_mm_test_writable_not_deferred),
+	KUNIT_CASE(migrc_mm_test_flush_pending),
 	KUNIT_CASE(migrc_mm_test_fail_after_unmap),
 	KUNIT_CASE(migrc_mm_test_switch_off),
 	KUNIT_CASE(migrc_mm_test_cpu_offline),

@@ -618,23 +618,33 @@ static void migrc_test_cap_refuses(struct kunit *test)
 	migrc_test_release_all(test, a, 4);
 }
 
-/* Over the cap, the oldest batches go first, until half the cap is free. */
-static void migrc_test_cap_retires_oldest(struct kunit *test)
+/*
+ * Past three quarters of the cap every sealed batch goes, in one flush;
+ * at or below it nothing does.  12 pages pending: a cap of 16 (high mark
+ * 16 - 16 / 4 = 12) keeps them, a cap of 15 (high mark 15 - 3 = 12) too,
+ * a cap of 14 (high mark 14 - 3 = 11) retires all three batches.
+ */
+static void migrc_test_cap_retires_all(struct kunit *test)
 {
 	unsigned long events = migrc_test_event(MIGRC_RETIRE_CAP);
+	long retired = migrc_test_stat(MIGRC_STAT_RETIRED);
 	struct folio *f[3][4];
 	int i;
 
 	for (i = 0; i < 3; i++)
 		migrc_test_defer(test, first_memory_node, 4, f[i]);
-	WRITE_ONCE(migrc_max_pending_pages, 10);	/* 12 pending, keep <= 5 */
-	KUNIT_EXPECT_EQ(test, migrc_retire_over_cap(), 8UL);
-	KUNIT_EXPECT_EQ(test, migrc_test_event(MIGRC_RETIRE_CAP) - events, 2UL);
-	KUNIT_EXPECT_EQ(test, migrc_nr_pending(), 4UL);
-	/* The two oldest are gone, the newest is still pending. */
-	KUNIT_EXPECT_EQ(test, folio_ref_count(f[0][0]), 1);
-	KUNIT_EXPECT_EQ(test, folio_ref_count(f[1][0]), 1);
-	KUNIT_EXPECT_EQ(test, folio_ref_count(f[2][0]), 2);
+	WRITE_ONCE(migrc_max_pending_pages, 16);
+	KUNIT_EXPECT_EQ(test, migrc_retire_over_cap(), 0UL);
+	WRITE_ONCE(migrc_max_pending_pages, 15);
+	KUNIT_EXPECT_EQ(test, migrc_retire_over_cap(), 0UL);
+	KUNIT_EXPECT_EQ(test, migrc_nr_pending(), 12UL);
+	WRITE_ONCE(migrc_max_pending_pages, 14);
+	KUNIT_EXPECT_EQ(test, migrc_retire_over_cap(), 12UL);
+	KUNIT_EXPECT_EQ(test, migrc_test_event(MIGRC_RETIRE_CAP) - events, 3UL);
+	KUNIT_EXPECT_EQ(test, migrc_test_stat(MIGRC_STAT_RETIRED) - retired, 3L);
+	KUNIT_EXPECT_EQ(test, migrc_nr_pending(), 0UL);
+	for (i = 0; i < 3; i++)
+		KUNIT_EXPECT_EQ(test, folio_ref_count(f[i][0]), 1);
 
 	WRITE_ONCE(migrc_max_pending_pages, totalram_pages());
 	migrc_retire_all(MIGRC_CAUSE_DRAIN);
@@ -1143,7 +1153,7 @@ static struct kunit_case migrc_test_cases[] = {
 	KUNIT_CASE(migrc_test_age_worker),
 	KUNIT_CASE(migrc_test_reservation_balance),
 	KUNIT_CASE(migrc_test_cap_refuses),
-	KUNIT_CASE(migrc_test_cap_retires_oldest),
+	KUNIT_CASE(migrc_test_cap_retires_all),
 	KUNIT_CASE(migrc_test_causes_add_up),
 	KUNIT_CASE(migrc_test_mm_flush),
 	KUNIT_CASE(migrc_test_mm_flush_race),

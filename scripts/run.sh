@@ -1,9 +1,18 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# `make run`: build the migrc guest kernel for ARCH and a static /init,
-# boot them under QEMU (TCG) with four CPUs on two NUMA nodes, and print
-# what the kernel reports about migrc and the topology.
+# `make run`: build the migrc guest kernel for ARCH and a static /init
+# (guest/init.c + guest/bench.c), boot them under QEMU (TCG) with four
+# CPUs, run the workloads with migrc off and on in the same boot, and print
+# the table (scripts/report.py), the JSON and the SVG chart.
+#
+# Layouts: "numa" is two nodes of 512 MiB with two CPUs each (ping-pong,
+# write-heavy, fork-shared, fault-cost); "tier" is a 256 MiB node 0 with
+# all CPUs and a CPU-less 768 MiB node 1 (the CXL shape, tiering).  On
+# x86_64 the firmware describes node 1 as slower (ACPI HMAT), so the
+# kernel puts it in a lower memory tier and demotes to it.
+#
+# usage: run.sh ARCH     (WORKLOAD=a,b DURATION=s WS_PAGES=n in the env)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -51,20 +60,60 @@ say "kernel ready ($((SECONDS - start))s)"
 
 # Initramfs: one static program as /init.
 initrd=$out/initramfs.cpio.gz
-if [[ ! -f $initrd || $ROOT/guest/init.c -nt $initrd ]]; then
+if [[ ! -f $initrd || $ROOT/guest/init.c -nt $initrd || $ROOT/guest/bench.c -nt $initrd ]]; then
 	rm -rf "$out/rootfs" && mkdir -p "$out/rootfs"/{proc,sys,dev}
-	"${cross}gcc" -static -O2 -Wall -o "$out/rootfs/init" "$ROOT/guest/init.c"
+	"${cross}gcc" -static -O2 -Wall -pthread -o "$out/rootfs/init" \
+		"$ROOT/guest/init.c" "$ROOT/guest/bench.c"
 	(cd "$out/rootfs" && find . | cpio -o -H newc --quiet | gzip -9) > "$initrd"
 fi
 
-say "booting: 4 CPUs, 2 NUMA nodes of 512 MiB (QEMU TCG)"
-timeout 300 "$qemu" -nodefaults -m 1024 -smp 4 \
-	-object memory-backend-ram,id=m0,size=512M \
-	-object memory-backend-ram,id=m1,size=512M \
-	-numa node,nodeid=0,cpus=0-1,memdev=m0 \
-	-numa node,nodeid=1,cpus=2-3,memdev=m1 \
-	"${machine[@]}" -kernel "$out/$image" -initrd "$initrd" \
-	-append "console=$console quiet panic=-1" \
-	-no-reboot -nographic -serial stdio > "$out/console.log" 2>&1 || true
-sed -n '/=== migrc guest/,/=== end/p' "$out/console.log" | tr -d '\r'
-grep -q '=== end' "$out/console.log" || { say "the guest did not finish; see $out/console.log"; exit 1; }
+workload=${WORKLOAD:-tiering,pingpong}
+duration=${DURATION:-8}
+results=$BUILD/results
+mkdir -p "$results"
+
+# boot LAYOUT WORKLOADS: one guest run, its console in $out/console-LAYOUT.log
+boot() {
+	local layout=$1 wl=$2 log=$out/console-$1.log numa machine_x=("${machine[@]}")
+
+	if [[ $layout == numa ]]; then
+		numa=(-object memory-backend-ram,id=m0,size=512M
+		      -object memory-backend-ram,id=m1,size=512M
+		      -numa node,nodeid=0,cpus=0-1,memdev=m0
+		      -numa node,nodeid=1,cpus=2-3,memdev=m1)
+		say "booting: 4 CPUs, 2 NUMA nodes of 512 MiB with 2 CPUs each (QEMU TCG)"
+	else
+		numa=(-object memory-backend-ram,id=m0,size=256M
+		      -object memory-backend-ram,id=m1,size=768M
+		      -numa node,nodeid=0,cpus=0-3,memdev=m0,initiator=0
+		      -numa node,nodeid=1,memdev=m1,initiator=0)
+		if [[ $arch == x86_64 ]]; then
+			machine_x=(-machine pc,hmat=on "${machine[@]}")
+			numa+=(-numa hmat-lb,initiator=0,target=0,hierarchy=memory,data-type=access-latency,latency=20
+			       -numa hmat-lb,initiator=0,target=0,hierarchy=memory,data-type=access-bandwidth,bandwidth=20G
+			       -numa hmat-lb,initiator=0,target=1,hierarchy=memory,data-type=access-latency,latency=200
+			       -numa hmat-lb,initiator=0,target=1,hierarchy=memory,data-type=access-bandwidth,bandwidth=5G)
+		fi
+		say "booting: 4 CPUs on node 0 (256 MiB) + CPU-less node 1 (768 MiB) (QEMU TCG)"
+	fi
+	say "workloads: ${wl//,/, }; ${duration}s per workload and mode, migrc off then on"
+	timeout $((600 + 60 * duration)) "$qemu" -nodefaults -m 1024 -smp 4 "${numa[@]}" \
+		"${machine_x[@]}" -kernel "$out/$image" -initrd "$initrd" \
+		-append "console=$console quiet panic=-1 WORKLOAD=$wl DURATION=$duration ${WS_PAGES:+WS_PAGES=$WS_PAGES}" \
+		-no-reboot -nographic -serial stdio 2>&1 | stdbuf -oL tr -d '\r' | tee "$log" |
+		sed -un 's/^@@progress /    .. /p' || true
+	grep -q '=== end' "$log" || { say "the guest did not finish; see $log"; exit 1; }
+	grep -E '^(integrity|tiering|migrc):' "$log" | head -20 || true
+}
+
+logs=()
+numa_wl=$(tr , '\n' <<<"$workload" | grep -v '^tiering$' | paste -sd, -)
+if [[ -n $numa_wl ]]; then
+	boot numa "$numa_wl"
+	logs+=("$out/console-numa.log")
+fi
+if tr , '\n' <<<"$workload" | grep -qx tiering; then
+	boot tier tiering
+	logs+=("$out/console-tier.log")
+fi
+python3 "$ROOT/scripts/report.py" --arch "$arch" --out "$results" "${logs[@]}"

@@ -104,6 +104,8 @@ enum migrc_flush_point {
  *	for a folio that turns out to have a writable mapping
  * @MIGRC_HOOK_PRESSURE: retirement by the allocator slow path and kswapd
  * @MIGRC_HOOK_OFFLINE: retirement before CPU or memory offline and suspend
+ * @MIGRC_HOOK_FLUSH_PENDING: not trusting a read-only PTE of an mm with a
+ *	TLB flush pending (mprotect, NUMA hinting, fork write-protect)
  * @NR_MIGRC_HOOKS: number of hooks
  */
 enum migrc_hook {
@@ -113,6 +115,7 @@ enum migrc_hook {
 	MIGRC_HOOK_INELIGIBLE,
 	MIGRC_HOOK_PRESSURE,
 	MIGRC_HOOK_OFFLINE,
+	MIGRC_HOOK_FLUSH_PENDING,
 	NR_MIGRC_HOOKS
 };
 

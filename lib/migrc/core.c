@@ -378,6 +378,14 @@ bool migrc_reason_defers(int reason)
 	}
 }
 
+/* Three quarters of vm.migrc_max_pending_pages: where the cap work starts. */
+static long migrc_cap_high(void)
+{
+	unsigned long cap = READ_ONCE(migrc_max_pending_pages);
+
+	return cap - cap / 4;
+}
+
 /**
  * migrc_batch_open() - start collecting a migration round
  * @max_pages: the most pages the round can defer
@@ -443,6 +451,16 @@ void migrc_batch_flush(struct migrc_batch *batch)
 }
 EXPORT_SYMBOL_IF_KUNIT(migrc_batch_flush);
 
+/*
+ * Under the PTE lock: the lock orders this read after the increment done
+ * before the PTE was changed (see inc_tlb_flush_pending()).
+ */
+static bool migrc_flush_pending(struct mm_struct *mm)
+{
+	return mm_tlb_flush_pending(mm) &&
+	       !migrc_hook_disabled(MIGRC_HOOK_FLUSH_PENDING);
+}
+
 /**
  * migrc_defer_pte() - decide what happens to one cleared PTE
  * @batch: the round's open batch
@@ -459,6 +477,12 @@ EXPORT_SYMBOL_IF_KUNIT(migrc_batch_flush);
  * as in mainline, so the read-only entries already deferred for it are
  * flushed now.
  *
+ * A read-only PTE proves nothing while @mm has a TLB flush pending: the
+ * PTE may have been write-protected (mprotect(), a NUMA hinting scan,
+ * fork()) by a thread that drops the PTE lock before it flushes, and
+ * other CPUs may still write through their old writable entries.  Such
+ * an entry counts as writable.
+ *
  * Context: under the PTE lock, right after the PTE was cleared.
  * Return: what the caller must do with the entry.
  */
@@ -470,7 +494,7 @@ enum migrc_pte migrc_defer_pte(struct migrc_batch *batch, u8 *state,
 		return MIGRC_PTE_MAINLINE;
 	if (!pte_accessible(mm, pteval))
 		return MIGRC_PTE_NONE;
-	if (pte_write(pteval) || shared_vma) {
+	if (pte_write(pteval) || shared_vma || migrc_flush_pending(mm)) {
 		if (*state == MIGRC_FOLIO_DEFERRED)
 			migrc_batch_flush(batch);
 		*state = MIGRC_FOLIO_NO;
@@ -601,6 +625,9 @@ void migrc_batch_seal(struct migrc_batch *batch)
 		migrc_retire_all(MIGRC_CAUSE_DRAIN);
 		return;
 	}
+
+	if (atomic_long_read(&migrc_reserved) > migrc_cap_high())
+		schedule_work(&migrc_cap_work);
 
 	/* No-op if already queued: it re-arms itself while work remains. */
 	queue_delayed_work(system_unbound_wq, &migrc_age_work,
@@ -837,25 +864,17 @@ void migrc_set_max_age(unsigned int ms)
 }
 EXPORT_SYMBOL_IF_KUNIT(migrc_set_max_age);
 
-/* Retire the oldest batches until half the cap is free again. */
-static bool migrc_select_over_cap(struct migrc_batch *batch, void *arg)
-{
-	long *excess = arg;
-
-	if (*excess <= 0)
-		return false;
-	*excess -= batch->nr_pages;
-	return true;
-}
-
+/*
+ * Past three quarters of the cap, retire every sealed batch.  One flush
+ * covers them all, so keeping the younger ones would only buy another
+ * flush soon after; and starting before the cap is reached keeps rounds
+ * from being refused there, each of which flushes the mainline way.
+ */
 unsigned long migrc_retire_over_cap(void)
 {
-	long excess = atomic_long_read(&migrc_reserved) -
-		      (long)(READ_ONCE(migrc_max_pending_pages) / 2);
-
-	if (excess <= 0)
+	if (atomic_long_read(&migrc_reserved) <= migrc_cap_high())
 		return 0;
-	return migrc_retire(migrc_select_over_cap, &excess, MIGRC_CAUSE_CAP);
+	return migrc_retire_all(MIGRC_CAUSE_CAP);
 }
 EXPORT_SYMBOL_IF_KUNIT(migrc_retire_over_cap);
 

@@ -1,0 +1,909 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The migrc workloads of `make run`, run inside the guest with migrc
+ * switched off and then on in the same boot.
+ *
+ * Every workload keeps reader threads on every CPU that verify each word
+ * they read against the value it must have; a read of anything else is an
+ * integrity error (a stale translation serving an old, freed page would be
+ * one).  Around each run the kernel's counters are sampled, and one line
+ *
+ *	@@result {json}
+ *
+ * is printed per workload, mapping and mode; scripts/run.sh turns those
+ * into the table, the JSON file and the chart.  "@@progress ..." lines are
+ * shown on the terminal while the guest runs.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MPOL_MF_MOVE		(1 << 1)
+#define MPOL_MF_MOVE_ALL	(1 << 2)
+#define PAGE			4096UL
+#define WORDS			(PAGE / sizeof(uint64_t))
+#define MAX_CPUS		64
+
+static int nr_cpus;
+static double duration = 8.0;		/* seconds per workload and mode */
+static long ws_pages = 8192;		/* 32 MiB working set */
+static int write_permille = 10;		/* tiering: writes per 1000 accesses */
+
+/* ---- small helpers ------------------------------------------------------ */
+
+void progress(const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("@@progress ");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+}
+
+double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+int write_file(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY);
+	ssize_t ret;
+
+	if (fd < 0)
+		return -errno;
+	ret = write(fd, val, strlen(val));
+	close(fd);
+	return ret < 0 ? -errno : 0;
+}
+
+long read_long(const char *path)
+{
+	char buf[64] = "";
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0)
+		return -1;
+	if (read(fd, buf, sizeof(buf) - 1) < 0)
+		buf[0] = 0;
+	close(fd);
+	return strtol(buf, NULL, 10);
+}
+
+void pin(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu % nr_cpus, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
+long move_pages(void **pages, long n, int node, int flags)
+{
+	int *nodes = malloc(n * sizeof(int)), *status = malloc(n * sizeof(int));
+	long i, moved = 0;
+
+	for (i = 0; i < n; i++)
+		nodes[i] = node;
+	/* Chunks of 4096 keep each call short enough to stop on time. */
+	for (i = 0; i < n; i += 4096) {
+		long c = n - i < 4096 ? n - i : 4096, j;
+
+		if (syscall(SYS_move_pages, 0, c, pages + i, nodes + i,
+			    status + i, flags) < 0)
+			continue;
+		for (j = i; j < i + c; j++)
+			moved += status[j] == node;
+	}
+	free(nodes);
+	free(status);
+	return moved;
+}
+
+/* ---- counters ----------------------------------------------------------- */
+
+static const char *const vmstat_keys[] = {
+	"pgmigrate_success", "pgmigrate_fail", "numa_pages_migrated",
+	"pgpromote_success", "pgdemote_kswapd", "pgdemote_direct",
+	"migrc_deferred", "migrc_retire_pressure", "migrc_retire_age",
+	"migrc_retire_cap", "migrc_retire_drain", "migrc_retire_trimmed",
+	"migrc_flush_rounds", "migrc_flush_cpus", "migrc_mm_flush",
+	"tlbbatch_flush_rounds", "tlbbatch_flush_cpus", "nr_tlb_remote_flush",
+	"oom_kill",
+};
+#define NR_KEYS (sizeof(vmstat_keys) / sizeof(vmstat_keys[0]))
+
+struct counters {
+	long v[NR_KEYS];
+	long tlb_irqs;		/* x86: "TLB shootdowns" row of /proc/interrupts */
+};
+
+static long tlb_irqs(void)
+{
+	char line[1024];
+	long sum = -1;
+	FILE *f = fopen("/proc/interrupts", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		char *p = line, *end;
+
+		while (*p == ' ')
+			p++;
+		if (strncmp(p, "TLB:", 4))
+			continue;
+		p += 4;
+		sum = 0;
+		for (;;) {
+			long v = strtol(p, &end, 10);
+
+			if (end == p)
+				break;
+			sum += v;
+			p = end;
+		}
+	}
+	fclose(f);
+	return sum;
+}
+
+void sample(struct counters *c)
+{
+	char key[64];
+	long val;
+	size_t i;
+	FILE *f = fopen("/proc/vmstat", "r");
+
+	memset(c, 0, sizeof(*c));
+	while (f && fscanf(f, "%63s %ld", key, &val) == 2)
+		for (i = 0; i < NR_KEYS; i++)
+			if (!strcmp(key, vmstat_keys[i]))
+				c->v[i] = val;
+	if (f)
+		fclose(f);
+	c->tlb_irqs = tlb_irqs();
+}
+
+static long delta(const struct counters *a, const struct counters *b,
+		  const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < NR_KEYS; i++)
+		if (!strcmp(key, vmstat_keys[i]))
+			return b->v[i] - a->v[i];
+	return 0;
+}
+
+/* Peak of nr_migrc_pending, sampled while a run is in progress. */
+static atomic_long peak_pending;
+static atomic_int sampling;
+
+static long nr_pending(void)
+{
+	char key[64];
+	long val, ret = 0;
+	FILE *f = fopen("/proc/vmstat", "r");
+
+	while (f && fscanf(f, "%63s %ld", key, &val) == 2)
+		if (!strcmp(key, "nr_migrc_pending"))
+			ret = val;
+	if (f)
+		fclose(f);
+	return ret;
+}
+
+static void *sampler(void *arg)
+{
+	while (atomic_load(&sampling)) {
+		long p = nr_pending();
+
+		if (p > atomic_load(&peak_pending))
+			atomic_store(&peak_pending, p);
+		usleep(20000);
+	}
+	return NULL;
+}
+
+/* ---- readers ------------------------------------------------------------ */
+
+static inline uint64_t pattern(long page, long word, uint64_t version)
+{
+	return ((uint64_t)page << 24) ^ ((uint64_t)word << 8) ^ version ^
+	       0x5a5a000000000000ULL;
+}
+
+void fill(uint64_t *base, long pages, uint64_t version)
+{
+	long p, w;
+
+	for (p = 0; p < pages; p++)
+		for (w = 0; w < WORDS; w++)
+			base[p * WORDS + w] = pattern(p, w, version);
+}
+
+struct readers {
+	uint64_t *base;
+	long pages;
+	uint64_t version;
+	atomic_int stop;
+	atomic_long reads, errors;
+	pthread_t tid[MAX_CPUS];
+	int n;
+};
+
+static void *reader(void *arg)
+{
+	struct readers *r = arg;
+	unsigned int seed = (unsigned int)(uintptr_t)pthread_self();
+	long reads = 0, errors = 0;
+
+	while (!atomic_load_explicit(&r->stop, memory_order_relaxed)) {
+		long p = rand_r(&seed) % r->pages;
+		long w = rand_r(&seed) % WORDS;
+		uint64_t v = ((volatile uint64_t *)r->base)[p * WORDS + w];
+
+		if (v != pattern(p, w, r->version)) {
+			if (errors++ < 5)
+				printf("integrity: page %ld word %ld read %#llx want %#llx\n",
+				       p, w, (unsigned long long)v,
+				       (unsigned long long)pattern(p, w, r->version));
+		}
+		reads++;
+	}
+	atomic_fetch_add(&r->reads, reads);
+	atomic_fetch_add(&r->errors, errors);
+	return NULL;
+}
+
+static int reader_cpu;
+
+static void *pinned_reader(void *arg)
+{
+	pin(__atomic_fetch_add(&reader_cpu, 1, __ATOMIC_RELAXED));
+	return reader(arg);
+}
+
+void readers_start(struct readers *r, uint64_t *base, long pages,
+		   uint64_t version)
+{
+	int i;
+
+	r->base = base;
+	r->pages = pages;
+	r->version = version;
+	atomic_store(&r->stop, 0);
+	atomic_store(&r->reads, 0);
+	atomic_store(&r->errors, 0);
+	r->n = nr_cpus;
+	reader_cpu = 0;
+	for (i = 0; i < r->n; i++)
+		pthread_create(&r->tid[i], NULL, pinned_reader, r);
+}
+
+void readers_stop(struct readers *r)
+{
+	int i;
+
+	atomic_store(&r->stop, 1);
+	for (i = 0; i < r->n; i++)
+		pthread_join(r->tid[i], NULL);
+}
+
+/*
+ * migrc's knobs for a run.  "default" leaves the boot defaults; "tuned" is
+ * what a tiering machine would set: a quarter of RAM may be pending (the
+ * allocator retires it whenever it needs the memory) and batches live up
+ * to 5 s, so one flush covers many rounds.
+ */
+static long default_cap, default_age;
+
+static void knobs(int tuned)
+{
+	char buf[32];
+	long cap = default_cap, age = default_age;
+
+	if (tuned) {
+		cap = sysconf(_SC_PHYS_PAGES) / 4;
+		age = 5000;
+	}
+	snprintf(buf, sizeof(buf), "%ld", cap);
+	write_file("/proc/sys/vm/migrc_max_pending_pages", buf);
+	snprintf(buf, sizeof(buf), "%ld", age);
+	write_file("/proc/sys/vm/migrc_max_age_ms", buf);
+}
+
+/* ---- one measured run --------------------------------------------------- */
+
+struct run {
+	const char *workload, *mapping;
+	int on;
+	struct counters before, after;
+	double t0, seconds;
+	long reads, errors, extra_ops;
+	pthread_t sampler;
+};
+
+void run_begin(struct run *run, const char *workload, const char *mapping,
+	       int on)
+{
+	memset(run, 0, sizeof(*run));
+	run->workload = workload;
+	run->mapping = mapping;
+	run->on = on;
+	knobs(strstr(mapping, "tuned") != NULL);
+	write_file("/proc/sys/vm/migrc_enabled", on ? "1" : "0");
+	write_file("/proc/sys/vm/drop_caches", "3");
+	progress("%s (%s): migrc %s, %.0f s", workload, mapping,
+		 on ? "on" : "off", duration);
+	atomic_store(&peak_pending, 0);
+	atomic_store(&sampling, 1);
+	pthread_create(&run->sampler, NULL, sampler, NULL);
+	sample(&run->before);
+	run->t0 = now();
+}
+
+void run_end(struct run *run)
+{
+	size_t i;
+
+	run->seconds = now() - run->t0;
+	sample(&run->after);
+	atomic_store(&sampling, 0);
+	pthread_join(run->sampler, NULL);
+
+	printf("@@result {\"workload\":\"%s\",\"mapping\":\"%s\",\"migrc\":\"%s\","
+	       "\"seconds\":%.3f,\"reads\":%ld,\"integrity_errors\":%ld,"
+	       "\"ops\":%ld,\"peak_pending_pages\":%ld,\"tlb_irqs\":%ld,"
+	       "\"max_pending_pages\":%ld,\"max_age_ms\":%ld",
+	       run->workload, run->mapping, run->on ? "on" : "off",
+	       run->seconds, run->reads, run->errors, run->extra_ops,
+	       atomic_load(&peak_pending),
+	       run->before.tlb_irqs < 0 ? -1 :
+	       run->after.tlb_irqs - run->before.tlb_irqs,
+	       read_long("/proc/sys/vm/migrc_max_pending_pages"),
+	       read_long("/proc/sys/vm/migrc_max_age_ms"));
+	for (i = 0; i < NR_KEYS; i++)
+		printf(",\"%s\":%ld", vmstat_keys[i],
+		       run->after.v[i] - run->before.v[i]);
+	printf("}\n");
+	fflush(stdout);
+	(void)delta;
+}
+
+/* ---- workloads ---------------------------------------------------------- */
+
+static void *map_filled(long pages, uint64_t version)
+{
+	uint64_t *base = mmap(NULL, pages * PAGE, PROT_READ | PROT_WRITE,
+			      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (base == MAP_FAILED)
+		return NULL;
+	madvise(base, pages * PAGE, MADV_NOHUGEPAGE);
+	fill(base, pages, version);
+	return base;
+}
+
+static void **page_array(void *base, long pages)
+{
+	void **a = malloc(pages * sizeof(void *));
+	long i;
+
+	for (i = 0; i < pages; i++)
+		a[i] = (char *)base + i * PAGE;
+	return a;
+}
+
+/*
+ * Read-only ping-pong: the working set, made read-only after it was
+ * written, is moved between node 0 and node 1 with move_pages(2) while a
+ * reader on every CPU verifies it.
+ */
+static void pingpong(int on, const char *mapping)
+{
+	struct readers r;
+	struct run run;
+	uint64_t *base = map_filled(ws_pages, 1);
+	void **pages = page_array(base, ws_pages);
+	long moved = 0;
+	int node = 1;
+
+	mprotect(base, ws_pages * PAGE, PROT_READ);
+	move_pages(pages, ws_pages, 0, MPOL_MF_MOVE);
+	readers_start(&r, base, ws_pages, 1);
+	run_begin(&run, "pingpong", mapping, on);
+	while (now() - run.t0 < duration) {
+		moved += move_pages(pages, ws_pages, node, MPOL_MF_MOVE);
+		node ^= 1;
+	}
+	run.extra_ops = moved;
+	readers_stop(&r);
+	run.reads = atomic_load(&r.reads);
+	run.errors = atomic_load(&r.errors);
+	run_end(&run);
+	munmap(base, ws_pages * PAGE);
+	free(pages);
+}
+
+/*
+ * Write-heavy control: the same ping-pong over a writable working set that
+ * writers keep changing.  Nothing qualifies for migrc; the run shows it.
+ * Each writer owns one word per page and checks that what it wrote last is
+ * still there (a lost write is an integrity error).
+ */
+struct writer_arg {
+	uint64_t *base;
+	long pages;
+	int slot;
+	atomic_int *stop;
+	long writes, errors;
+};
+
+static void *writer(void *p)
+{
+	struct writer_arg *a = p;
+	uint64_t n = 0;
+	long pg;
+
+	pin(a->slot);
+	while (!atomic_load_explicit(a->stop, memory_order_relaxed)) {
+		n++;
+		for (pg = 0; pg < a->pages &&
+		     !atomic_load_explicit(a->stop, memory_order_relaxed); pg++) {
+			volatile uint64_t *w = &a->base[pg * WORDS + a->slot];
+
+			if (n > 1 && *w != n - 1 && a->errors++ < 5)
+				printf("integrity: writer %d page %ld read %llu want %llu\n",
+				       a->slot, pg, (unsigned long long)*w,
+				       (unsigned long long)(n - 1));
+			*w = n;
+			a->writes++;
+		}
+		if (pg < a->pages)
+			break;
+	}
+	return NULL;
+}
+
+static void writeheavy(int on)
+{
+	struct writer_arg args[MAX_CPUS];
+	pthread_t tid[MAX_CPUS];
+	atomic_int stop = 0;
+	struct run run;
+	long pages = ws_pages / 4, moved = 0;
+	uint64_t *base = map_filled(pages, 0);
+	void **pv = page_array(base, pages);
+	int i, node = 1;
+
+	memset(base, 0, pages * PAGE);
+	for (i = 0; i < nr_cpus; i++) {
+		args[i] = (struct writer_arg){ base, pages, i, &stop, 0, 0 };
+		pthread_create(&tid[i], NULL, writer, &args[i]);
+	}
+	run_begin(&run, "write-heavy", "writable", on);
+	while (now() - run.t0 < duration) {
+		moved += move_pages(pv, pages, node, MPOL_MF_MOVE);
+		node ^= 1;
+	}
+	atomic_store(&stop, 1);
+	for (i = 0; i < nr_cpus; i++) {
+		pthread_join(tid[i], NULL);
+		run.reads += args[i].writes;
+		run.errors += args[i].errors;
+	}
+	run.extra_ops = moved;
+	run_end(&run);
+	munmap(base, pages * PAGE);
+	free(pv);
+}
+
+/*
+ * Fork-shared: the working set is shared copy-on-write between the parent
+ * and a child; both read it while the parent migrates it (MPOL_MF_MOVE_ALL
+ * moves pages mapped by both), then each writes its own copy and checks
+ * that the other's view did not change.
+ */
+static void forkshared(int on)
+{
+	struct readers r;
+	struct run run;
+	long pages = ws_pages / 2, moved = 0, p, errs = 0;
+	uint64_t *base = map_filled(pages, 7);
+	void **pv = page_array(base, pages);
+	int go[2], done[2], node = 1, status;
+	char c = 0;
+	pid_t child;
+
+	if (pipe(go) || pipe(done))
+		return;
+	child = fork();
+	if (!child) {
+		/* Read until told to write, then write and verify. */
+		readers_start(&r, base, pages, 7);
+		if (read(go[0], &c, 1) != 1)
+			_exit(2);
+		readers_stop(&r);
+		for (p = 0; p < pages; p++)
+			base[p * WORDS] = pattern(p, 0, 8);
+		for (p = 0; p < pages; p++)
+			errs += base[p * WORDS + 1] != pattern(p, 1, 7) ||
+				base[p * WORDS] != pattern(p, 0, 8);
+		c = 1;
+		if (write(done[1], &c, 1) != 1)
+			_exit(2);
+		_exit(atomic_load(&r.errors) + errs ? 1 : 0);
+	}
+	readers_start(&r, base, pages, 7);
+	run_begin(&run, "fork-shared", "cow-fork", on);
+	while (now() - run.t0 < duration) {
+		moved += move_pages(pv, pages, node, MPOL_MF_MOVE_ALL);
+		node ^= 1;
+	}
+	readers_stop(&r);
+	/* The child writes its copy; ours must not change, then we write. */
+	if (write(go[1], &c, 1) != 1 || read(done[0], &c, 1) != 1)
+		errs++;
+	for (p = 0; p < pages; p++)
+		errs += base[p * WORDS] != pattern(p, 0, 7);
+	for (p = 0; p < pages; p++)
+		base[p * WORDS + 1] = pattern(p, 1, 9);
+	for (p = 0; p < pages; p++)
+		errs += base[p * WORDS + 1] != pattern(p, 1, 9);
+	waitpid(child, &status, 0);
+	if (!WIFEXITED(status) || WEXITSTATUS(status))
+		errs++;
+	run.reads = atomic_load(&r.reads);
+	run.errors = atomic_load(&r.errors) + errs;
+	run.extra_ops = moved;
+	run_end(&run);
+	close(go[0]); close(go[1]); close(done[0]); close(done[1]);
+	munmap(base, pages * PAGE);
+	free(pv);
+}
+
+/*
+ * Tiering: a read-mostly working set, larger than the fast node can hold
+ * next to everything else, accessed with a skew so that a hot part is
+ * promoted and the cold rest demoted by the kernel's own tiering (NUMA
+ * balancing in memory-tiering mode, demotion on).  A small fraction of the
+ * accesses are writes, to a separate writable region.
+ *
+ *   mprotect-ro: one process, the set made read-only after initialisation;
+ *   cow-fork:    the set written by a parent, read by forked workers.
+ */
+struct tier_arg {
+	uint64_t *base, *wbase;
+	long pages, wpages;
+	atomic_int *stop;
+	long reads, writes, errors;
+	int cpu;
+};
+
+static void *tier_worker(void *p)
+{
+	struct tier_arg *a = p;
+	unsigned int seed = a->cpu * 7919 + 1;
+	long hot = a->pages / 4;
+
+	pin(a->cpu);
+	while (!atomic_load_explicit(a->stop, memory_order_relaxed)) {
+		/* 90% of the reads go to a hot quarter that moves slowly. */
+		long shift = (long)(now() / 2) * (a->pages / 16);
+		long pg = rand_r(&seed) % 10 ? (shift + rand_r(&seed) % hot) % a->pages
+					     : rand_r(&seed) % a->pages;
+		long w = rand_r(&seed) % WORDS;
+		uint64_t v = ((volatile uint64_t *)a->base)[pg * WORDS + w];
+
+		if (v != pattern(pg, w, 3) && a->errors++ < 5)
+			printf("integrity: tier page %ld word %ld\n", pg, w);
+		a->reads++;
+		if (a->wpages && rand_r(&seed) % 1000 < write_permille) {
+			a->wbase[(rand_r(&seed) % a->wpages) * WORDS + a->cpu]++;
+			a->writes++;
+		}
+	}
+	return NULL;
+}
+
+static void tier_threads(uint64_t *base, long pages, uint64_t *wbase,
+			 long wpages, long *reads, long *errors, long *writes)
+{
+	struct tier_arg args[MAX_CPUS];
+	pthread_t tid[MAX_CPUS];
+	atomic_int stop = 0;
+	double t0 = now();
+	int i;
+
+	for (i = 0; i < nr_cpus; i++) {
+		args[i] = (struct tier_arg){ base, wbase, pages, wpages, &stop,
+					     0, 0, 0, i };
+		pthread_create(&tid[i], NULL, tier_worker, &args[i]);
+	}
+	while (now() - t0 < duration)
+		usleep(100000);
+	atomic_store(&stop, 1);
+	for (i = 0; i < nr_cpus; i++) {
+		pthread_join(tid[i], NULL);
+		*reads += args[i].reads;
+		*errors += args[i].errors;
+		*writes += args[i].writes;
+	}
+}
+
+/*
+ * In the tiering layout node 1 has no CPU (the CXL shape) and the working
+ * set is 1.25 times node 0, so the fast tier cannot hold all of it.  In
+ * the two-node layout there is no slower tier and no tiering run.
+ */
+static long tier_ws_pages(void)
+{
+	char line[256];
+	long kb = 0;
+	FILE *f = fopen("/sys/devices/system/node/node1/cpulist", "r");
+
+	if (!f)
+		return 0;
+	if (fgets(line, sizeof(line), f) && line[0] != '\n') {
+		fclose(f);
+		return 0;
+	}
+	fclose(f);
+	f = fopen("/sys/devices/system/node/node0/meminfo", "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (strstr(line, "MemTotal:"))
+			kb = atol(strstr(line, "MemTotal:") + 9);
+	if (f)
+		fclose(f);
+	return kb / 4 * 5 / 4;
+}
+
+static int nr_tiers(void)
+{
+	char path[64];
+	int i, n = 0;
+
+	for (i = 0; i < 64; i++) {
+		snprintf(path, sizeof(path),
+			 "/sys/devices/virtual/memory_tiering/memory_tier%d", i);
+		n += !access(path, F_OK);
+	}
+	return n;
+}
+
+/*
+ * Tiering needs node 1 in a slower tier than node 0: the firmware must say
+ * so (ACPI HMAT on x86_64).  Without it every node is in the same tier,
+ * nothing is demoted, and NUMA balancing in its classic mode (pages follow
+ * the CPUs that use them) is what moves pages to node 0.
+ */
+static void bench_setup(void)
+{
+	const char *mode = nr_tiers() > 1 ? "2" : "1";
+
+	if (!tier_ws_pages())
+		return;
+	if (write_file("/sys/kernel/mm/numa/demotion_enabled", "1") ||
+	    write_file("/proc/sys/kernel/numa_balancing", mode))
+		printf("tiering: cannot enable demotion or NUMA balancing\n");
+}
+
+static void tiering(int on, int forked, int tuned)
+{
+	struct run run;
+	long pages = tier_ws_pages(), wpages = 256, writes = 0;
+	uint64_t *base = map_filled(pages, 3);
+	uint64_t *wbase = map_filled(wpages, 0);
+
+	if (!base || !wbase) {
+		printf("tiering: cannot map %ld pages\n", pages);
+		return;
+	}
+	if (!forked) {
+		mprotect(base, pages * PAGE, PROT_READ);
+		run_begin(&run, "tiering", tuned ? "mprotect-ro+tuned" : "mprotect-ro", on);
+		tier_threads(base, pages, wbase, wpages, &run.reads,
+			     &run.errors, &writes);
+	} else {
+		int fds[2];
+		pid_t child;
+		long res[3] = { 0, 0, 0 };
+
+		if (pipe(fds))
+			return;
+		run_begin(&run, "tiering", tuned ? "cow-fork+tuned" : "cow-fork", on);
+		child = fork();
+		if (!child) {
+			long out[3] = { 0, 0, 0 };
+
+			tier_threads(base, pages, wbase, wpages, &out[0],
+				     &out[1], &out[2]);
+			if (write(fds[1], out, sizeof(out)) != sizeof(out))
+				_exit(1);
+			_exit(0);
+		}
+		if (read(fds[0], res, sizeof(res)) != sizeof(res))
+			res[1]++;
+		waitpid(child, NULL, 0);
+		close(fds[0]);
+		close(fds[1]);
+		run.reads = res[0];
+		run.errors = res[1];
+		writes = res[2];
+	}
+	run.extra_ops = writes;
+	run_end(&run);
+	munmap(base, pages * PAGE);
+	munmap(wbase, wpages * PAGE);
+}
+
+/*
+ * Fault-path cost: what migrc's hooks cost when nothing is pending.
+ *   page-fault: every CPU maps 4 MiB, writes every page, unmaps; repeat.
+ *   wp-reuse:   write faults that reuse a page (the do_wp_page() hook): a
+ *               forked child exits, then the parent writes every page.
+ * Reported as operations per second; run several times for the spread.
+ */
+static void *pf_worker(void *p)
+{
+	long *ops = p, i;
+	int cpu = ops[1];
+	double t0 = now();
+
+	pin(cpu);
+	while (now() - t0 < duration / 3) {
+		char *m = mmap(NULL, 4 << 20, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		for (i = 0; i < (4 << 20); i += PAGE)
+			m[i] = 1;
+		munmap(m, 4 << 20);
+		ops[0] += (4 << 20) / PAGE;
+	}
+	return NULL;
+}
+
+static void faultcost(int on, int rep)
+{
+	long ops[MAX_CPUS][2];
+	pthread_t tid[MAX_CPUS];
+	struct run run;
+	char name[32];
+	long total = 0, pages = 1024, i;
+	char *m;
+	double t0, spent = 0;
+	int c;
+
+	snprintf(name, sizeof(name), "fault-cost#%d", rep);
+	run_begin(&run, "page-fault", name, on);
+	for (c = 0; c < nr_cpus; c++) {
+		ops[c][0] = 0;
+		ops[c][1] = c;
+		pthread_create(&tid[c], NULL, pf_worker, ops[c]);
+	}
+	for (c = 0; c < nr_cpus; c++) {
+		pthread_join(tid[c], NULL);
+		total += ops[c][0];
+	}
+	run.extra_ops = total;
+	run_end(&run);
+
+	run_begin(&run, "wp-reuse", name, on);
+	m = mmap(NULL, pages * PAGE, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	memset(m, 1, pages * PAGE);
+	total = 0;
+	t0 = now();
+	while (now() - t0 < duration / 3) {
+		pid_t child = fork();
+		double t;
+
+		if (!child)
+			_exit(0);
+		waitpid(child, NULL, 0);
+		t = now();
+		for (i = 0; i < pages; i++)
+			m[i * PAGE]++;
+		spent += now() - t;
+		total += pages;
+	}
+	munmap(m, pages * PAGE);
+	run.extra_ops = total;
+	run_end(&run);
+	/* For this one, the rate is over the write passes only. */
+	printf("@@wpreuse {\"migrc\":\"%s\",\"rep\":%d,\"faults\":%ld,\"seconds\":%.4f}\n",
+	       on ? "on" : "off", rep, total, spent);
+}
+
+/* ---- driver ------------------------------------------------------------- */
+
+static int want(const char *list, const char *name)
+{
+	const char *p = list;
+	size_t n = strlen(name);
+
+	if (!strcmp(list, "all"))
+		return 1;
+	while ((p = strstr(p, name))) {
+		if ((p == list || p[-1] == ',') && (p[n] == ',' || !p[n]))
+			return 1;
+		p += n;
+	}
+	return 0;
+}
+
+int bench_main(void)
+{
+	const char *workloads = getenv("WORKLOAD");
+	const char *s;
+	int on, rep;
+
+	nr_cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	if (nr_cpus > MAX_CPUS)
+		nr_cpus = MAX_CPUS;
+	if (!workloads || !*workloads)
+		workloads = "tiering,pingpong";
+	if ((s = getenv("DURATION")) && atof(s) > 0)
+		duration = atof(s);
+	if ((s = getenv("WS_PAGES")) && atol(s) > 0)
+		ws_pages = atol(s);
+	if ((s = getenv("WRITE_PERMILLE")) && atoi(s) >= 0)
+		write_permille = atoi(s);
+
+	bench_setup();
+	default_cap = read_long("/proc/sys/vm/migrc_max_pending_pages");
+	default_age = read_long("/proc/sys/vm/migrc_max_age_ms");
+	printf("@@config {\"duration\":%.1f,\"ws_pages\":%ld,\"write_permille\":%d,"
+	       "\"cpus\":%d,\"memory_tiers\":%d,\"numa_balancing\":%ld,"
+	       "\"max_pending_pages\":%ld,\"max_age_ms\":%ld}\n",
+	       duration, ws_pages, write_permille, nr_cpus, nr_tiers(),
+	       read_long("/proc/sys/kernel/numa_balancing"),
+	       read_long("/proc/sys/vm/migrc_max_pending_pages"),
+	       read_long("/proc/sys/vm/migrc_max_age_ms"));
+
+	for (on = 0; on <= 1; on++) {
+		if (want(workloads, "pingpong")) {
+			pingpong(on, "mprotect-ro");
+			pingpong(on, "mprotect-ro+tuned");
+		}
+		if (want(workloads, "tiering") && tier_ws_pages()) {
+			tiering(on, 0, 0);
+			tiering(on, 1, 0);
+			tiering(on, 0, 1);
+			tiering(on, 1, 1);
+		}
+		if (want(workloads, "write-heavy"))
+			writeheavy(on);
+		if (want(workloads, "fork-shared"))
+			forkshared(on);
+	}
+	if (want(workloads, "fault-cost"))
+		for (rep = 0; rep < 3; rep++)
+			for (on = 0; on <= 1; on++)
+				faultcost(on, rep);
+	write_file("/proc/sys/vm/migrc_enabled", "1");
+	return 0;
+}
