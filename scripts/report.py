@@ -127,11 +127,11 @@ def table(arch, runs, summary, config):
         print("  ".join(c.ljust(n) if i < 3 else c.rjust(n)
                         for i, (c, n) in enumerate(zip(cells, w))))
     print()
-    print(f"{'workload':12}  {"mapping":18}  {"/1000 off":>9}  {'/1000 on':>9}"
+    print(f"{'workload':12}  {'mapping':18}  {'/1000 off':>9}  {'/1000 on':>9}"
           f"  {'fewer':>8}  {'runtime on/off':>14}  {'errors':>6}")
     for s in summary:
         red = fmt(s["reduction_pct"], "{:.1f}%")
-        print(f"{s['workload']:12}  {s["mapping"]:18}  {fmt(s['per1000_off']):>9}"
+        print(f"{s['workload']:12}  {s['mapping']:18}  {fmt(s['per1000_off']):>9}"
               f"  {fmt(s['per1000_on']):>9}  {red:>8}"
               f"  {fmt(s['runtime_ratio'], '{:.3f}'):>14}"
               f"  {s['integrity_errors']:>6}")
