@@ -718,8 +718,15 @@ static void bench_setup(void)
 {
 	const char *mode = nr_tiers() > 1 ? "2" : "1";
 
-	if (!tier_ws_pages())
+	/*
+	 * The two-node layout moves pages with move_pages(2) only: NUMA
+	 * balancing would add its own scans, migrations and flushes to the
+	 * figures (and to the TLB row of /proc/interrupts).
+	 */
+	if (!tier_ws_pages()) {
+		write_file("/proc/sys/kernel/numa_balancing", "0");
 		return;
+	}
 	if (write_file("/sys/kernel/mm/numa/demotion_enabled", "1") ||
 	    write_file("/proc/sys/kernel/numa_balancing", mode))
 		printf("tiering: cannot enable demotion or NUMA balancing\n");
