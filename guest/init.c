@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 int bench_main(void);
+int scenarios_main(void);
 
 static void cat(const char *title, const char *path, const char *filter)
 {
@@ -85,7 +86,9 @@ int main(void)
 	cat("vm.migrc_max_age_ms", "/proc/sys/vm/migrc_max_age_ms", NULL);
 	cat("/proc/vmstat", "/proc/vmstat", "migrc");
 	cat("debugfs migrc/stats", "/sys/kernel/debug/migrc/stats", NULL);
-	if (!getenv("WORKLOAD") || strcmp(getenv("WORKLOAD"), "none"))
+	if (getenv("WORKLOAD") && !strcmp(getenv("WORKLOAD"), "scenarios"))
+		scenarios_main();
+	else if (!getenv("WORKLOAD") || strcmp(getenv("WORKLOAD"), "none"))
 		bench_main();
 	cat("debugfs migrc/stats", "/sys/kernel/debug/migrc/stats", NULL);
 	printf("=== end\n");

@@ -60,10 +60,10 @@ say "kernel ready ($((SECONDS - start))s)"
 
 # Initramfs: one static program as /init.
 initrd=$out/initramfs.cpio.gz
-if [[ ! -f $initrd || $ROOT/guest/init.c -nt $initrd || $ROOT/guest/bench.c -nt $initrd ]]; then
+if [[ ! -f $initrd || -n $(find "$ROOT/guest" -name '*.c' -newer "$initrd") ]]; then
 	rm -rf "$out/rootfs" && mkdir -p "$out/rootfs"/{proc,sys,dev}
 	"${cross}gcc" -static -O2 -Wall -pthread -o "$out/rootfs/init" \
-		"$ROOT/guest/init.c" "$ROOT/guest/bench.c"
+		"$ROOT"/guest/*.c
 	(cd "$out/rootfs" && find . | cpio -o -H newc --quiet | gzip -9) > "$initrd"
 fi
 
@@ -99,12 +99,28 @@ boot() {
 	say "workloads: ${wl//,/, }; ${duration}s per workload and mode, migrc off then on"
 	timeout $((600 + 60 * duration)) "$qemu" -nodefaults -m 1024 -smp 4 "${numa[@]}" \
 		"${machine_x[@]}" -kernel "$out/$image" -initrd "$initrd" \
-		-append "console=$console quiet panic=-1 WORKLOAD=$wl DURATION=$duration ${WS_PAGES:+WS_PAGES=$WS_PAGES}" \
+		-append "console=$console quiet panic=-1 WORKLOAD=$wl DURATION=$duration ${WS_PAGES:+WS_PAGES=$WS_PAGES} ${MIGRC_HOOKS:+migrc_disable_hooks=$MIGRC_HOOKS}" \
 		-no-reboot -nographic -serial stdio 2>&1 | stdbuf -oL tr -d '\r' | tee "$log" |
 		sed -un 's/^@@progress /    .. /p' || true
 	grep -q '=== end' "$log" || { say "the guest did not finish; see $log"; exit 1; }
 	grep -E '^(integrity|tiering|migrc):' "$log" | head -20 || true
 }
+
+# The stale-data scenarios (make test, make mutate): one line per scenario,
+# counts in build/guest-ARCH.counts as "passed failed skipped".
+if [[ $workload == scenarios ]]; then
+	boot numa scenarios
+	log=$out/console-numa.log
+	sed -n 's/^@@test /  /p' "$log"
+	passed=$(grep -c '^@@test .* ok' "$log" || true)
+	failed=$(grep -c '^@@test .* FAIL' "$log" || true)
+	grep -q '^@@scenarios done' "$log" || failed=$((failed + 1))
+	grep -E 'BUG:|WARNING:|Oops|Kernel panic|UBSAN|KASAN' "$log" && failed=$((failed + 1))
+	echo "$passed $failed 0" > "$BUILD/guest-$arch${MIGRC_HOOKS:+-hooks$MIGRC_HOOKS}.counts"
+	say "scenarios: $passed passed, $failed failed"
+	[[ $failed -eq 0 ]]
+	exit
+fi
 
 logs=()
 numa_wl=$(tr , '\n' <<<"$workload" | grep -v '^tiering$' | paste -sd, -)

@@ -40,6 +40,20 @@ for r in "${runs[@]}"; do
 	tp=$((tp + p)) tf=$((tf + f)) ts=$((ts + s))
 done
 
+# The stale-data scenarios in the make run guest (guest/scenarios.c).
+for arch in "$@"; do
+	echo "=== guest scenarios $arch"
+	rm -f "$BUILD/guest-$arch.counts"
+	WORKLOAD=scenarios ./scripts/run.sh "$arch"
+	if [[ -f $BUILD/guest-$arch.counts ]]; then
+		read -r p f s < "$BUILD/guest-$arch.counts"
+	else
+		p=0 f=1 s=0
+	fi
+	summary+=("guest scenarios $arch: $p passed, $f failed")
+	tp=$((tp + p)) tf=$((tf + f)) ts=$((ts + s))
+done
+
 echo
 echo "=== summary"
 printf '%s\n' "${summary[@]}"

@@ -1,0 +1,393 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Stale-data scenarios, run in the guest by `make test` (WORKLOAD=scenarios).
+ *
+ * Each scenario maps pages holding OLD, makes every mapping read-only,
+ * lets a reader thread on every other CPU read them (loading its TLB),
+ * migrates them to the other node with move_pages(2) (migrc defers the
+ * flush: checked), then changes the content through one path (a write
+ * fault, mprotect, /proc/self/mem, ...) and publishes the value the pages
+ * must now hold.  A reader that read the publication and then reads OLD
+ * went through a stale translation: the scenario fails.  Under QEMU a TLB
+ * entry stays usable until the guest invalidates it, so a missing flush is
+ * seen here, not just possible.
+ *
+ * Output: one line per scenario, "@@test <name> ok|FAIL <detail>".
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define PAGE		4096UL
+#define NPAGES		64
+#define OLD		0x01d01d01d01d01d0ULL
+#define NEW		0x0e00e00e00e00e00ULL
+
+long move_pages(void **pages, long n, int node, int flags);
+double now(void);
+void pin(int cpu);
+
+struct sc {
+	volatile uint64_t *base;
+	atomic_int pause, stop, published;
+	uint64_t want;
+	atomic_long reads, fresh, stale;
+	int cpus;
+	pthread_t tid[16];
+};
+
+static long vmstat(const char *name)
+{
+	char key[64];
+	long val, ret = -1;
+	FILE *f = fopen("/proc/vmstat", "r");
+
+	while (f && fscanf(f, "%63s %ld", key, &val) == 2)
+		if (!strcmp(key, name))
+			ret = val;
+	if (f)
+		fclose(f);
+	return ret;
+}
+
+static int sc_cpu;
+
+static void *sc_reader(void *arg)
+{
+	struct sc *sc = arg;
+	long reads = 0, fresh = 0, stale = 0;
+
+	pin(1 + __atomic_fetch_add(&sc_cpu, 1, __ATOMIC_RELAXED));
+	while (!atomic_load(&sc->stop)) {
+		int pub;
+		long p;
+
+		if (atomic_load(&sc->pause))
+			continue;
+		pub = atomic_load_explicit(&sc->published, memory_order_acquire);
+		for (p = 0; p < NPAGES; p++) {
+			uint64_t v = sc->base[p * PAGE / 8];
+
+			reads++;
+			if (!pub)
+				continue;
+			if (v == sc->want)
+				fresh++;
+			else if (v == OLD)
+				stale++;
+		}
+	}
+	atomic_fetch_add(&sc->reads, reads);
+	atomic_fetch_add(&sc->fresh, fresh);
+	atomic_fetch_add(&sc->stale, stale);
+	return NULL;
+}
+
+static void sc_start(struct sc *sc, void *base)
+{
+	int i;
+
+	memset(sc, 0, sizeof(*sc));
+	sc->base = base;
+	sc->cpus = sysconf(_SC_NPROCESSORS_ONLN) - 1;
+	sc_cpu = 0;
+	for (i = 0; i < sc->cpus; i++)
+		pthread_create(&sc->tid[i], NULL, sc_reader, sc);
+	usleep(100000);			/* every reader has read every page */
+}
+
+static void sc_stop(struct sc *sc)
+{
+	int i;
+
+	atomic_store(&sc->stop, 1);
+	for (i = 0; i < sc->cpus; i++)
+		pthread_join(sc->tid[i], NULL);
+}
+
+static void *sc_map(int prot)
+{
+	uint64_t *m = mmap(NULL, NPAGES * PAGE, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	long p;
+
+	for (p = 0; p < NPAGES; p++)
+		m[p * PAGE / 8] = OLD;
+	madvise(m, NPAGES * PAGE, MADV_NOHUGEPAGE);
+	if (!(prot & PROT_WRITE))
+		mprotect(m, NPAGES * PAGE, prot);
+	return m;
+}
+
+/* Write-protect the PTEs but keep the VMA writable: fork, let the child exit. */
+static void sc_cow_wrprotect(void)
+{
+	pid_t c = fork();
+
+	if (!c)
+		_exit(0);
+	waitpid(c, NULL, 0);
+}
+
+/* Move every page to the node it is not on; returns the deferrals. */
+static long sc_migrate(void *base, int flags)
+{
+	void *pages[NPAGES];
+	int status[NPAGES];
+	long before = vmstat("migrc_deferred"), p;
+
+	for (p = 0; p < NPAGES; p++)
+		pages[p] = (char *)base + p * PAGE;
+	syscall(SYS_move_pages, 0, NPAGES, pages, NULL, status, 0);
+	move_pages(pages, NPAGES, status[0] == 0 ? 1 : 0, flags);
+	return vmstat("migrc_deferred") - before;
+}
+
+static int failures;
+
+static void sc_report(const char *name, struct sc *sc, long deferred)
+{
+	usleep(300000);
+	sc_stop(sc);
+	if (deferred <= 0) {
+		printf("@@test %s FAIL nothing was deferred: the scenario tests nothing\n", name);
+		failures++;
+	} else if (atomic_load(&sc->stale)) {
+		printf("@@test %s FAIL %ld stale reads of %ld after the change (%ld deferred)\n",
+		       name, atomic_load(&sc->stale), atomic_load(&sc->fresh),
+		       deferred);
+		failures++;
+	} else if (!atomic_load(&sc->fresh)) {
+		printf("@@test %s FAIL no reader read after the change\n", name);
+		failures++;
+	} else {
+		printf("@@test %s ok %ld deferred, %ld reads after the change, 0 stale\n",
+		       name, deferred, atomic_load(&sc->fresh));
+	}
+	fflush(stdout);
+}
+
+static void sc_publish(struct sc *sc, uint64_t want)
+{
+	sc->want = want;
+	atomic_store_explicit(&sc->published, 1, memory_order_release);
+}
+
+static void sc_write_all(uint64_t *m, uint64_t v)
+{
+	long p;
+
+	for (p = 0; p < NPAGES; p++)
+		m[p * PAGE / 8] = v;
+}
+
+/* 1: a write fault that reuses the page in place (do_wp_page()). */
+static void write_fault(void)
+{
+	struct sc sc;
+	uint64_t *m = sc_map(PROT_READ | PROT_WRITE);
+	long d;
+
+	sc_cow_wrprotect();
+	sc_start(&sc, m);
+	d = sc_migrate(m, 2);
+	sc_write_all(m, NEW);
+	sc_publish(&sc, NEW);
+	sc_report("write-fault", &sc, d);
+	munmap(m, NPAGES * PAGE);
+}
+
+/* 2: mprotect(PROT_WRITE) after the migration, then writes. */
+static void mprotect_write(void)
+{
+	struct sc sc;
+	uint64_t *m = sc_map(PROT_READ);
+	long d;
+
+	sc_start(&sc, m);
+	d = sc_migrate(m, 2);
+	mprotect(m, NPAGES * PAGE, PROT_READ | PROT_WRITE);
+	sc_write_all(m, NEW);
+	sc_publish(&sc, NEW);
+	sc_report("mprotect-write", &sc, d);
+	munmap(m, NPAGES * PAGE);
+}
+
+/* 3: a FOLL_FORCE write through /proc/self/mem into a read-only mapping. */
+static void proc_mem(void)
+{
+	struct sc sc;
+	uint64_t *m = sc_map(PROT_READ), v = NEW;
+	int fd = open("/proc/self/mem", O_RDWR);
+	long d, p;
+
+	sc_start(&sc, m);
+	d = sc_migrate(m, 2);
+	for (p = 0; p < NPAGES; p++)
+		if (pwrite(fd, &v, 8, (off_t)(uintptr_t)(m + p * PAGE / 8)) != 8)
+			d = -1;
+	close(fd);
+	sc_publish(&sc, NEW);
+	sc_report("proc-self-mem", &sc, d);
+	munmap(m, NPAGES * PAGE);
+}
+
+/* 4: process_vm_writev() into the (write-protected) mapping. */
+static void vm_writev(void)
+{
+	struct sc sc;
+	uint64_t *m = sc_map(PROT_READ | PROT_WRITE), v = NEW;
+	struct iovec local = { &v, 8 }, remote[NPAGES];
+	long d, p;
+
+	sc_cow_wrprotect();
+	sc_start(&sc, m);
+	d = sc_migrate(m, 2);
+	for (p = 0; p < NPAGES; p++)
+		remote[p] = (struct iovec){ m + p * PAGE / 8, 8 };
+	for (p = 0; p < NPAGES; p++)
+		if (process_vm_writev(getpid(), &local, 1, &remote[p], 1, 0) != 8)
+			d = -1;
+	sc_publish(&sc, NEW);
+	sc_report("process_vm_writev", &sc, d);
+	munmap(m, NPAGES * PAGE);
+}
+
+/* 5: munmap(), then mmap(MAP_FIXED) at the same address with new data. */
+static void munmap_map_fixed(void)
+{
+	struct sc sc;
+	uint64_t *m = sc_map(PROT_READ);
+	long d;
+
+	sc_start(&sc, m);
+	d = sc_migrate(m, 2);
+	atomic_store(&sc.pause, 1);
+	usleep(1000);
+	munmap(m, NPAGES * PAGE);
+	mmap(m, NPAGES * PAGE, PROT_READ | PROT_WRITE,
+	     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	sc_write_all(m, NEW);
+	sc_publish(&sc, NEW);
+	atomic_store(&sc.pause, 0);
+	sc_report("munmap-map-fixed", &sc, d);
+	munmap(m, NPAGES * PAGE);
+}
+
+/* 6: MADV_DONTNEED: the range must read as zeroes afterwards. */
+static void madv_dontneed(void)
+{
+	struct sc sc;
+	uint64_t *m = sc_map(PROT_READ);
+	long d;
+
+	sc_start(&sc, m);
+	d = sc_migrate(m, 2);
+	madvise(m, NPAGES * PAGE, MADV_DONTNEED);
+	sc_publish(&sc, 0);
+	sc_report("madv-dontneed", &sc, d);
+	munmap(m, NPAGES * PAGE);
+}
+
+/* 7: mremap() the range away, map new data where it was. */
+static void mremap_away(void)
+{
+	struct sc sc;
+	uint64_t *m = sc_map(PROT_READ);
+	void *to = mmap(NULL, NPAGES * PAGE, PROT_NONE,
+			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	long d;
+
+	sc_start(&sc, m);
+	d = sc_migrate(m, 2);
+	atomic_store(&sc.pause, 1);
+	usleep(1000);
+	to = mremap(m, NPAGES * PAGE, NPAGES * PAGE, MREMAP_MAYMOVE | MREMAP_FIXED, to);
+	mmap(m, NPAGES * PAGE, PROT_READ | PROT_WRITE,
+	     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	sc_write_all(m, NEW);
+	sc_publish(&sc, NEW);
+	atomic_store(&sc.pause, 0);
+	sc_report("mremap", &sc, d);
+	munmap(m, NPAGES * PAGE);
+	munmap(to, NPAGES * PAGE);
+}
+
+/*
+ * 8: pages shared copy-on-write with a child, migrated (MPOL_MF_MOVE_ALL),
+ * then written by the parent while its readers run; the child checks its
+ * copy still holds OLD, writes its own, and reads it back.
+ */
+static void fork_write(void)
+{
+	struct sc sc;
+	uint64_t *m = sc_map(PROT_READ | PROT_WRITE);
+	int go[2], st;
+	char c = 0;
+	long d, p, bad = 0;
+	pid_t child;
+
+	if (pipe(go))
+		return;
+	child = fork();
+	if (!child) {
+		if (read(go[0], &c, 1) != 1)
+			_exit(2);
+		for (p = 0; p < NPAGES; p++)
+			bad += m[p * PAGE / 8] != OLD;
+		sc_write_all(m, NEW + 1);
+		for (p = 0; p < NPAGES; p++)
+			bad += m[p * PAGE / 8] != NEW + 1;
+		_exit(bad ? 1 : 0);
+	}
+	sc_start(&sc, m);
+	d = sc_migrate(m, 4);
+	sc_write_all(m, NEW);
+	sc_publish(&sc, NEW);
+	if (write(go[1], &c, 1) != 1)
+		d = -1;
+	waitpid(child, &st, 0);
+	if (!WIFEXITED(st) || WEXITSTATUS(st))
+		d = -1;
+	sc_report("fork-write", &sc, d);
+	close(go[0]);
+	close(go[1]);
+	munmap(m, NPAGES * PAGE);
+}
+
+int scenarios_main(void)
+{
+	/* No background migration or retirement: only what a scenario does. */
+	FILE *f = fopen("/proc/sys/kernel/numa_balancing", "w");
+
+	if (f) {
+		fputs("0", f);
+		fclose(f);
+	}
+	f = fopen("/proc/sys/vm/migrc_max_age_ms", "w");
+	if (f) {
+		fputs("60000", f);
+		fclose(f);
+	}
+	write_fault();
+	mprotect_write();
+	proc_mem();
+	vm_writev();
+	munmap_map_fixed();
+	madv_dontneed();
+	mremap_away();
+	fork_write();
+	printf("@@scenarios done, %d failed\n", failures);
+	return failures;
+}
