@@ -85,14 +85,18 @@ boot() {
 	else
 		numa=(-object memory-backend-ram,id=m0,size=256M
 		      -object memory-backend-ram,id=m1,size=768M
-		      -numa node,nodeid=0,cpus=0-3,memdev=m0,initiator=0
-		      -numa node,nodeid=1,memdev=m1,initiator=0)
+		      -numa node,nodeid=0,cpus=0-3,memdev=m0
+		      -numa node,nodeid=1,memdev=m1)
 		if [[ $arch == x86_64 ]]; then
 			machine_x=(-machine pc,hmat=on "${machine[@]}")
-			numa+=(-numa hmat-lb,initiator=0,target=0,hierarchy=memory,data-type=access-latency,latency=20
-			       -numa hmat-lb,initiator=0,target=0,hierarchy=memory,data-type=access-bandwidth,bandwidth=20G
-			       -numa hmat-lb,initiator=0,target=1,hierarchy=memory,data-type=access-latency,latency=200
-			       -numa hmat-lb,initiator=0,target=1,hierarchy=memory,data-type=access-bandwidth,bandwidth=5G)
+			numa=(-object memory-backend-ram,id=m0,size=256M
+			      -object memory-backend-ram,id=m1,size=768M
+			      -numa node,nodeid=0,cpus=0-3,memdev=m0,initiator=0
+			      -numa node,nodeid=1,memdev=m1,initiator=0
+			      -numa hmat-lb,initiator=0,target=0,hierarchy=memory,data-type=access-latency,latency=20
+			      -numa hmat-lb,initiator=0,target=0,hierarchy=memory,data-type=access-bandwidth,bandwidth=20G
+			      -numa hmat-lb,initiator=0,target=1,hierarchy=memory,data-type=access-latency,latency=200
+			      -numa hmat-lb,initiator=0,target=1,hierarchy=memory,data-type=access-bandwidth,bandwidth=5G)
 		fi
 		say "booting: 4 CPUs on node 0 (256 MiB) + CPU-less node 1 (768 MiB) (QEMU TCG)"
 	fi

@@ -23,6 +23,15 @@ struct arch_migrc_batch {
 	struct arch_tlbflush_unmap_batch ubc;
 };
 
+/*
+ * How many CPUs a flush of @mask interrupts.  The architecture may leave
+ * out CPUs its flush skips (x86: lazy ones), so the counts match what its
+ * interrupt statistics show.
+ */
+#ifndef arch_migrc_remote_cpus
+#define arch_migrc_remote_cpus migrc_remote_cpus
+#endif
+
 static inline void arch_migrc_batch_init(struct arch_migrc_batch *batch)
 {
 	cpumask_clear(&batch->ubc.cpumask);
@@ -47,7 +56,7 @@ static inline bool arch_migrc_trim(struct arch_migrc_batch *batch, u64 gen)
 
 static inline void arch_migrc_flush(struct arch_migrc_batch *batch)
 {
-	unsigned int remote = migrc_remote_cpus(&batch->ubc.cpumask);
+	unsigned int remote = arch_migrc_remote_cpus(&batch->ubc.cpumask);
 
 	migrc_count_flush(!!remote, remote);
 	/* Every CPU in the mask, the local one included; then clears it. */
@@ -62,7 +71,7 @@ static inline void arch_migrc_count_tlbbatch_add(void)
 static inline void
 arch_migrc_count_tlbbatch_flush(const struct arch_tlbflush_unmap_batch *batch)
 {
-	unsigned int remote = migrc_remote_cpus(&batch->cpumask);
+	unsigned int remote = arch_migrc_remote_cpus(&batch->cpumask);
 
 	migrc_count_tlbbatch(!!remote, remote);
 }
