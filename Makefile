@@ -5,9 +5,10 @@
 #   build/kunit-<arch>     out-of-tree KUnit builds, one per arch/variant
 #   build/guest-<arch>     the kernel and initramfs that `make run` boots
 #
-#   make test              every test on x86_64, arm64 and riscv
+#   make test              make check, then every test on x86_64, arm64, riscv
 #   make run [ARCH=x86_64|arm64|riscv]
-#   make kunit ARCH=arm64  one architecture's KUnit suites
+#   make kunit ARCH=arm64  one architecture's KUnit suites and guest scenarios
+#   make check             checkpatch, kernel-doc, W=1 and sparse
 #   make tree              install what is missing, prepare build/linux
 #   make check-series      build every patch of the series on all arches
 #   make mutate ARCH=...   which tests catch each migrc hook switched off
@@ -16,7 +17,7 @@
 ARCH ?= x86_64
 ARCHES := x86_64 arm64 riscv
 
-.PHONY: all deps tree test kunit run check-series series mutate clean distclean
+.PHONY: all deps tree test kunit run check check-series series mutate clean distclean
 
 all: test
 
@@ -27,7 +28,10 @@ tree: deps
 	@./scripts/prepare-tree.sh
 
 test: tree
-	@./scripts/test.sh $(ARCHES)
+	@CHECK=1 ./scripts/test.sh $(ARCHES)
+
+check: tree
+	@./scripts/check.sh
 
 kunit: tree
 	@./scripts/test.sh $(ARCH)

@@ -33,6 +33,7 @@ need=(
 	"gzip gzip"
 	"perl perl"
 	"sparse sparse"
+	"/usr/lib/python3/dist-packages/ply/__init__.py python3-ply"
 	"rsync rsync"
 )
 

@@ -22,6 +22,16 @@ done
 
 summary=()
 tp=0 tf=0 ts=0
+
+# make test runs make check first; its checks count as tests.
+if [[ -n ${CHECK:-} ]]; then
+	echo "=== check"
+	./scripts/check.sh | tee "$BUILD/check.log" | grep -v '^ok' || true
+	read -r p f < <(sed -n 's/^check: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$BUILD/check.log")
+	p=${p:-0} f=${f:-1}
+	summary+=("check: $p passed, $f failed")
+	tp=$((tp + p)) tf=$((tf + f))
+fi
 for r in "${runs[@]}"; do
 	arch=${r%%:*}
 	variant=${r#*:}

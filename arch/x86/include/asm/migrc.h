@@ -35,6 +35,7 @@ static inline unsigned int arch_migrc_remote_cpus(const struct cpumask *mask)
 	put_cpu();
 	return n;
 }
+
 #define arch_migrc_remote_cpus arch_migrc_remote_cpus
 
 #include <asm-generic/migrc-cpumask.h>
