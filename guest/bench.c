@@ -95,7 +95,7 @@ void pin(int cpu)
 	cpu_set_t set;
 
 	CPU_ZERO(&set);
-	CPU_SET(cpu % nr_cpus, &set);
+	CPU_SET(cpu % sysconf(_SC_NPROCESSORS_ONLN), &set);
 	sched_setaffinity(0, sizeof(set), &set);
 }
 
