@@ -68,9 +68,9 @@ done
 
 for arch in x86_64 arm64 riscv; do
 	case $arch in
-	x86_64) cross= objs=(lib/migrc/) ;;
-	arm64) cross=aarch64-linux-gnu- objs=(lib/migrc/ arch/arm64/mm/migrc.o) ;;
-	riscv) cross=riscv64-linux-gnu- objs=(lib/migrc/) ;;
+	x86_64) cross= objs=(lib/migrc/) check=sparse ;;
+	arm64) cross=aarch64-linux-gnu- objs=(lib/migrc/ arch/arm64/mm/migrc.o) check=sparse ;;
+	riscv) cross=riscv64-linux-gnu- objs=(lib/migrc/) check=$ROOT/scripts/sparse-march.sh ;;
 	esac
 	out=$BUILD/kunit-$arch
 	if [[ ! -f $out/.config ]]; then
@@ -80,9 +80,12 @@ for arch in x86_64 arm64 riscv; do
 	PATH=$BUILD/ccache-bin:$PATH make -s O="$out" ARCH="$arch" CROSS_COMPILE="$cross" \
 		-j"$(nproc)" prepare >/dev/null 2>&1
 	log=$(PATH=$BUILD/ccache-bin:$PATH make -s O="$out" ARCH="$arch" CROSS_COMPILE="$cross" \
-		W=1 C=2 -j"$(nproc)" "${objs[@]}" 2>&1)
+		W=1 C=2 CHECK="$check" -j"$(nproc)" "${objs[@]}" 2>&1)
 	rc=$?
-	warn=$(grep -E 'warning|error' <<<"$log")
+	# Ours only: C=2 also runs sparse over what the build regenerates
+	# on the way (the arm64 vDSO), which is not migrc's to fix.
+	warn=$(grep -E 'warning|error' <<<"$log" | grep -E 'migrc|^make')
+	[[ $rc -ne 0 && -z $warn ]] && warn=$(tail -5 <<<"$log")
 	result "W=1 C=2 (sparse) $arch ${objs[*]}" "$([[ $rc -eq 0 && -z $warn ]]; echo $?)" "$warn"
 done
 

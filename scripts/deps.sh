@@ -34,6 +34,7 @@ need=(
 	"perl perl"
 	"sparse sparse"
 	"/usr/lib/python3/dist-packages/ply/__init__.py python3-ply"
+	"/usr/lib/python3/dist-packages/git/__init__.py python3-git"
 	"rsync rsync"
 )
 
