@@ -3,7 +3,8 @@
 #
 # Hook necessity: boot the KUnit kernel of ARCH once per migrc hook with
 # that hook switched off (CONFIG_MIGRC_DEBUG's migrc_disable_hooks=), run
-# the suites, and report which cases caught it.  A hook no case catches is
+# the suites and the guest stale-data scenarios (guest/scenarios.c, same
+# mask), and report which cases caught it.  A hook no case catches is
 # a missing test, unless the architecture's own invalidation covers the
 # path (the case then passes with the hook off, and says so).
 #
@@ -49,6 +50,11 @@ walk(data, [data.get('name', '')])
 print(' '.join(out))
 PY
 )
+	# The guest scenarios, booted with the same mask.
+	MIGRC_HOOKS=$mask WORKLOAD=scenarios "$ROOT/scripts/run.sh" "$arch" >"$log.guest" 2>&1
+	gfailed=$(sed -n 's/^  \([^ ]*\) FAIL.*/guest:\1/p' "$log.guest" | paste -sd' ' -)
+	grep -q 'scenarios:' "$log.guest" || gfailed="guest:(no result: crashed or hung)"
+	failed=$(echo $failed $gfailed)
 	if [[ -n $failed ]]; then
 		caught=$((caught + 1))
 	elif [[ -n ${by_arch[$arch:${hooks[$i]}]:-} ]]; then
