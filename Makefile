@@ -47,7 +47,9 @@ check-series: tree
 	@./scripts/check-series.sh $(ARCHES)
 
 series: tree
-	@rm -rf build/series && git -C build/linux format-patch -q -o ../series pristine..HEAD && ls build/series
+	@rm -rf build/series && git -C build/linux -c user.name="migrc developers" -c user.email=migrc@localhost format-patch -q --cover-letter -o ../series pristine..HEAD
+	@python3 scripts/cover-letter.py build/series/0000-cover-letter.patch build/results
+	@wc -l build/series/*.patch
 
 clean:
 	rm -rf build/kunit-* build/guest-* build/series
