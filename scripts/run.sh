@@ -89,12 +89,12 @@ boot() {
 		      -object memory-backend-ram,id=m1,size=768M
 		      -numa node,nodeid=0,cpus=0-3,memdev=m0
 		      -numa node,nodeid=1,memdev=m1)
-		# QEMU's riscv virt machine needs a CPU on every node.
+		# QEMU's riscv virt machine needs the CPUs spread evenly.
 		[[ $arch == riscv ]] &&
 		numa=(-object memory-backend-ram,id=m0,size=256M
 		      -object memory-backend-ram,id=m1,size=768M
-		      -numa node,nodeid=0,cpus=0-2,memdev=m0
-		      -numa node,nodeid=1,cpus=3,memdev=m1)
+		      -numa node,nodeid=0,cpus=0-1,memdev=m0
+		      -numa node,nodeid=1,cpus=2-3,memdev=m1)
 		if [[ $arch == x86_64 ]]; then
 			machine_x=(-machine pc,hmat=on "${machine[@]}")
 			numa=(-object memory-backend-ram,id=m0,size=256M
@@ -107,7 +107,7 @@ boot() {
 			      -numa hmat-lb,initiator=0,target=1,hierarchy=memory,data-type=access-bandwidth,bandwidth=5G)
 		fi
 		tier=1
-		smp=(-smp 4)
+		[[ $arch == riscv ]] || smp=(-smp 4)
 		say "booting: tiering layout, node 0 256 MiB with the CPUs, node 1 768 MiB (QEMU TCG)"
 	fi
 	say "workloads: ${wl//,/, }; ${duration}s per workload and mode, migrc off then on"
