@@ -379,6 +379,42 @@ void run_begin(struct run *run, const char *workload, const char *mapping,
 	run->t0 = now();
 }
 
+static long node_free_kb(int nid)
+{
+	char path[64], line[256];
+	long kb = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/devices/system/node/node%d/meminfo", nid);
+	f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (strstr(line, "MemFree:"))
+			kb = atol(strstr(line, "MemFree:") + 8);
+	if (f)
+		fclose(f);
+	return kb;
+}
+
+/* kswapd0's state letter, from /proc/PID/stat ('?' if not found). */
+static char kswapd_state(void)
+{
+	char path[64], buf[256], *p;
+	int pid;
+	FILE *f;
+
+	for (pid = 2; pid < 200; pid++) {
+		snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		p = fgets(buf, sizeof(buf), f);
+		fclose(f);
+		if (p && strstr(buf, "(kswapd0)"))
+			return strstr(buf, ") ")[2];
+	}
+	return '?';
+}
+
 void run_end(struct run *run)
 {
 	size_t i;
@@ -391,14 +427,16 @@ void run_end(struct run *run)
 	printf("@@result {\"workload\":\"%s\",\"mapping\":\"%s\",\"migrc\":\"%s\","
 	       "\"seconds\":%.3f,\"reads\":%ld,\"integrity_errors\":%ld,"
 	       "\"ops\":%ld,\"peak_pending_pages\":%ld,\"tlb_irqs\":%ld,"
-	       "\"max_pending_pages\":%ld,\"max_age_ms\":%ld",
+	       "\"max_pending_pages\":%ld,\"max_age_ms\":%ld,"
+	       "\"node0_free_kb\":%ld,\"node1_free_kb\":%ld,\"kswapd0\":\"%c\"",
 	       run->workload, run->mapping, run->on ? "on" : "off",
 	       run->seconds, run->reads, run->errors, run->extra_ops,
 	       atomic_load(&peak_pending),
 	       run->before.tlb_irqs < 0 ? -1 :
 	       run->after.tlb_irqs - run->before.tlb_irqs,
 	       read_long("/proc/sys/vm/migrc_max_pending_pages"),
-	       read_long("/proc/sys/vm/migrc_max_age_ms"));
+	       read_long("/proc/sys/vm/migrc_max_age_ms"),
+	       node_free_kb(0), node_free_kb(1), kswapd_state());
 	for (i = 0; i < NR_KEYS; i++)
 		printf(",\"%s\":%ld", vmstat_keys[i],
 		       run->after.v[i] - run->before.v[i]);

@@ -137,7 +137,7 @@ if [[ $workload == scenarios ]]; then
 fi
 
 logs=()
-numa_wl=$(tr , '\n' <<<"$workload" | grep -v '^tiering$' | paste -sd, -)
+numa_wl=$(tr , '\n' <<<"$workload" | { grep -v '^tiering$' || true; } | paste -sd, -)
 if [[ -n $numa_wl ]]; then
 	boot numa "$numa_wl"
 	logs+=("$out/console-numa.log")
