@@ -15,6 +15,7 @@
  * shown on the terminal while the guest runs.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -144,7 +145,7 @@ static const char *const vmstat_keys[] = {
 	"migrc_retire_cap", "migrc_retire_drain", "migrc_retire_trimmed",
 	"migrc_flush_rounds", "migrc_flush_cpus", "migrc_mm_flush",
 	"tlbbatch_flush_rounds", "tlbbatch_flush_cpus", "nr_tlb_remote_flush",
-	"oom_kill",
+	"oom_kill", "numa_pte_updates", "numa_hint_faults", "pgpromote_candidate",
 };
 #define NR_KEYS (sizeof(vmstat_keys) / sizeof(vmstat_keys[0]))
 
@@ -731,14 +732,14 @@ static long tier_ws_pages(void)
 
 static int nr_tiers(void)
 {
-	char path[64];
-	int i, n = 0;
+	DIR *dir = opendir("/sys/devices/virtual/memory_tiering");
+	struct dirent *d;
+	int n = 0;
 
-	for (i = 0; i < 64; i++) {
-		snprintf(path, sizeof(path),
-			 "/sys/devices/virtual/memory_tiering/memory_tier%d", i);
-		n += !access(path, F_OK);
-	}
+	while (dir && (d = readdir(dir)))
+		n += !strncmp(d->d_name, "memory_tier", 11);
+	if (dir)
+		closedir(dir);
 	return n;
 }
 
