@@ -264,6 +264,26 @@ static void vm_writev(void)
 	munmap(m, NPAGES * PAGE);
 }
 
+/*
+ * The readers pause while the range is unmapped (they would fault), and
+ * read on once new data is mapped at the same address: through a stale
+ * translation they would read the old pages.
+ */
+static void sc_pause(struct sc *sc)
+{
+	atomic_store(&sc->pause, 1);
+	usleep(1000);
+}
+
+static void sc_map_new_at(struct sc *sc, uint64_t *m)
+{
+	mmap(m, NPAGES * PAGE, PROT_READ | PROT_WRITE,
+	     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	sc_write_all(m, NEW);
+	sc_publish(sc, NEW);
+	atomic_store(&sc->pause, 0);
+}
+
 /* 5: munmap(), then mmap(MAP_FIXED) at the same address with new data. */
 static void munmap_map_fixed(void)
 {
@@ -273,14 +293,9 @@ static void munmap_map_fixed(void)
 
 	sc_start(&sc, m);
 	d = sc_migrate(m, 2);
-	atomic_store(&sc.pause, 1);
-	usleep(1000);
+	sc_pause(&sc);
 	munmap(m, NPAGES * PAGE);
-	mmap(m, NPAGES * PAGE, PROT_READ | PROT_WRITE,
-	     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
-	sc_write_all(m, NEW);
-	sc_publish(&sc, NEW);
-	atomic_store(&sc.pause, 0);
+	sc_map_new_at(&sc, m);
 	sc_report("munmap-map-fixed", &sc, d);
 	munmap(m, NPAGES * PAGE);
 }
@@ -311,14 +326,9 @@ static void mremap_away(void)
 
 	sc_start(&sc, m);
 	d = sc_migrate(m, 2);
-	atomic_store(&sc.pause, 1);
-	usleep(1000);
+	sc_pause(&sc);
 	to = mremap(m, NPAGES * PAGE, NPAGES * PAGE, MREMAP_MAYMOVE | MREMAP_FIXED, to);
-	mmap(m, NPAGES * PAGE, PROT_READ | PROT_WRITE,
-	     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
-	sc_write_all(m, NEW);
-	sc_publish(&sc, NEW);
-	atomic_store(&sc.pause, 0);
+	sc_map_new_at(&sc, m);
 	sc_report("mremap", &sc, d);
 	munmap(m, NPAGES * PAGE);
 	munmap(to, NPAGES * PAGE);

@@ -359,6 +359,31 @@ static int mt_other_node(int nid)
 	return other == nid ? NUMA_NO_NODE : other;
 }
 
+/* Migrate every page of the range to the other node, in one round. */
+static void mt_migrate_all(struct mt *mt)
+{
+	struct kunit *test = mt->test;
+	struct mt_migrate m;
+	int nid = NUMA_NO_NODE;
+
+	mt_migrate_init(&m);
+	KUNIT_ASSERT_EQ(test, mt_isolate(mt->addr, 0, mt->nr, &m.folios, &nid), mt->nr);
+	m.mtc.nid = mt_other_node(nid);
+	KUNIT_ASSERT_NE(test, m.mtc.nid, NUMA_NO_NODE);
+	KUNIT_ASSERT_EQ(test, migrate_pages(&m.folios, alloc_migration_target, NULL,
+					    (unsigned long)&m.mtc, MIGRATE_SYNC,
+					    MR_SYSCALL, NULL), 0);
+}
+
+/* Write to every page, so that each PTE is writable and dirty. */
+static void mt_dirty_all(struct mt *mt)
+{
+	int i;
+
+	for (i = 0; i < mt->nr; i++)
+		KUNIT_ASSERT_EQ(mt->test, mt_write_user(mt, i), 0);
+}
+
 /*
  * Migrate every page of the range to the other node, in one round, and
  * check the round deferred: the pages are pending, nothing was flushed.
@@ -369,17 +394,8 @@ static void mt_migrate_deferred(struct mt *mt)
 	unsigned long deferred = mt_event(MIGRC_DEFERRED);
 	unsigned long rounds = mt_event(MIGRC_FLUSH_ROUNDS);
 	unsigned long pending = migrc_nr_pending();
-	struct mt_migrate m;
-	int nid = NUMA_NO_NODE, n;
 
-	mt_migrate_init(&m);
-	n = mt_isolate(mt->addr, 0, mt->nr, &m.folios, &nid);
-	m.mtc.nid = mt_other_node(nid);
-	KUNIT_ASSERT_EQ(test, n, mt->nr);
-	KUNIT_ASSERT_NE(test, m.mtc.nid, NUMA_NO_NODE);
-	KUNIT_ASSERT_EQ(test, migrate_pages(&m.folios, alloc_migration_target, NULL,
-					    (unsigned long)&m.mtc, MIGRATE_SYNC,
-					    MR_SYSCALL, NULL), 0);
+	mt_migrate_all(mt);
 	KUNIT_EXPECT_EQ(test, mt_event(MIGRC_DEFERRED) - deferred, (unsigned long)mt->nr);
 	KUNIT_EXPECT_EQ(test, migrc_nr_pending() - pending, (unsigned long)mt->nr);
 	KUNIT_EXPECT_EQ(test, mt_event(MIGRC_FLUSH_ROUNDS) - rounds, 0UL);
@@ -548,18 +564,11 @@ static void migrc_mm_test_writable_not_deferred(struct kunit *test)
 {
 	struct mt *mt = mt_setup(test, PROT_READ | PROT_WRITE);
 	unsigned long deferred = mt_event(MIGRC_DEFERRED);
-	struct mt_migrate m;
-	int i, nid = NUMA_NO_NODE;
+	int i;
 
-	for (i = 0; i < mt->nr; i++)
-		KUNIT_ASSERT_EQ(test, mt_write_user(mt, i), 0);	/* writable, dirty */
+	mt_dirty_all(mt);
 	mt_start_readers(mt);
-	mt_migrate_init(&m);
-	KUNIT_ASSERT_EQ(test, mt_isolate(mt->addr, 0, mt->nr, &m.folios, &nid), mt->nr);
-	m.mtc.nid = mt_other_node(nid);
-	KUNIT_ASSERT_EQ(test, migrate_pages(&m.folios, alloc_migration_target, NULL,
-					    (unsigned long)&m.mtc, MIGRATE_SYNC,
-					    MR_SYSCALL, NULL), 0);
+	mt_migrate_all(mt);
 	KUNIT_EXPECT_EQ(test, mt_event(MIGRC_DEFERRED), deferred);
 	for (i = 0; i < mt->nr; i++)
 		mt_publish(mt, i, MT_NEW);
@@ -579,20 +588,12 @@ static void migrc_mm_test_flush_pending(struct kunit *test)
 {
 	struct mt *mt = mt_setup(test, PROT_READ | PROT_WRITE);
 	unsigned long deferred = mt_event(MIGRC_DEFERRED);
-	struct mt_migrate m;
-	int i, nid = NUMA_NO_NODE;
 
-	for (i = 0; i < mt->nr; i++)
-		KUNIT_ASSERT_EQ(test, mt_write_user(mt, i), 0);	/* writable, dirty */
+	mt_dirty_all(mt);
 	mt_start_readers(mt);
 	inc_tlb_flush_pending(mt->mm);
 	__mt_wrprotect(mt, false);
-	mt_migrate_init(&m);
-	KUNIT_EXPECT_EQ(test, mt_isolate(mt->addr, 0, mt->nr, &m.folios, &nid), mt->nr);
-	m.mtc.nid = mt_other_node(nid);
-	KUNIT_EXPECT_EQ(test, migrate_pages(&m.folios, alloc_migration_target, NULL,
-					    (unsigned long)&m.mtc, MIGRATE_SYNC,
-					    MR_SYSCALL, NULL), 0);
+	mt_migrate_all(mt);
 	KUNIT_EXPECT_EQ_MSG(test, mt_event(MIGRC_DEFERRED), deferred,
 			    "deferred read-only PTEs of an mm with a flush pending");
 	flush_tlb_mm(mt->mm);

@@ -462,20 +462,30 @@ static void migrc_test_zone_counts(struct kunit *test)
 		KUNIT_EXPECT_TRUE(test, migrc_test_release(f[i]));
 }
 
+/*
+ * Two batches of two folios, @a on the first node and @b on the second;
+ * @nodes is set to the second node only.
+ */
+static void migrc_test_defer_on_two_nodes(struct kunit *test, struct folio **a,
+					  struct folio **b, nodemask_t *nodes)
+{
+	int nid1 = migrc_test_second_node();
+
+	KUNIT_ASSERT_LT(test, nid1, MAX_NUMNODES);
+	migrc_test_defer(test, first_memory_node, 2, a);
+	migrc_test_defer(test, nid1, 2, b);
+	nodes_clear(*nodes);
+	node_set(nid1, *nodes);
+}
+
 /* Order-0 pressure on one node retires only batches holding its pages. */
 static void migrc_test_pressure_by_node(struct kunit *test)
 {
-	int nid0 = first_memory_node, nid1 = migrc_test_second_node();
 	unsigned long events = migrc_test_event(MIGRC_RETIRE_PRESSURE);
 	struct folio *a[2], *b[2];
 	nodemask_t nodes;
 
-	KUNIT_ASSERT_LT(test, nid1, MAX_NUMNODES);
-	migrc_test_defer(test, nid0, 2, a);
-	migrc_test_defer(test, nid1, 2, b);
-
-	nodes_clear(nodes);
-	node_set(nid1, nodes);
+	migrc_test_defer_on_two_nodes(test, a, b, &nodes);
 	KUNIT_EXPECT_EQ(test, migrc_retire_nodes(&nodes, MAX_NR_ZONES - 1, 0), 2UL);
 	KUNIT_EXPECT_EQ(test, migrc_test_event(MIGRC_RETIRE_PRESSURE) - events, 1UL);
 	KUNIT_EXPECT_EQ(test, folio_ref_count(a[0]), 2);
@@ -517,15 +527,10 @@ static void migrc_test_batch_selection(struct kunit *test)
 /* A high-order request retires everything, wherever it is. */
 static void migrc_test_pressure_high_order(struct kunit *test)
 {
-	int nid0 = first_memory_node, nid1 = migrc_test_second_node();
 	struct folio *a[2], *b[2];
 	nodemask_t nodes;
 
-	KUNIT_ASSERT_LT(test, nid1, MAX_NUMNODES);
-	migrc_test_defer(test, nid0, 2, a);
-	migrc_test_defer(test, nid1, 2, b);
-	nodes_clear(nodes);
-	node_set(nid1, nodes);
+	migrc_test_defer_on_two_nodes(test, a, b, &nodes);
 	KUNIT_EXPECT_EQ(test, migrc_retire_nodes(&nodes, 0, 3), 4UL);
 	KUNIT_EXPECT_EQ(test, migrc_nr_pending(), 0UL);
 	migrc_test_release_all(test, a, 2);
