@@ -15,9 +15,11 @@ runs=()
 for arch in "$@"; do
 	runs+=("$arch:")
 done
-# The concurrency cases under KCSAN, on x86_64 only.
+# The suites under KCSAN (x86_64), and on debug kernels with KASAN,
+# lockdep, DEBUG_VM and PAGE_TABLE_CHECK (x86_64 and arm64).
 for arch in "$@"; do
 	[[ $arch == x86_64 ]] && runs+=("x86_64:kcsan")
+	[[ $arch == x86_64 || $arch == arm64 ]] && runs+=("$arch:kasan")
 done
 
 summary=()
