@@ -375,15 +375,6 @@ static void mt_migrate_all(struct mt *mt)
 					    MR_SYSCALL, NULL), 0);
 }
 
-/* Write to every page, so that each PTE is writable and dirty. */
-static void mt_dirty_all(struct mt *mt)
-{
-	int i;
-
-	for (i = 0; i < mt->nr; i++)
-		KUNIT_ASSERT_EQ(mt->test, mt_write_user(mt, i), 0);
-}
-
 /*
  * Migrate every page of the range to the other node, in one round, and
  * check the round deferred: the pages are pending, nothing was flushed.
@@ -425,6 +416,15 @@ static void mt_write_and_check(struct mt *mt, int (*write)(struct mt *mt, int i)
 static int mt_write_user(struct mt *mt, int i)
 {
 	return put_user(MT_NEW, mt_page(mt, i)) ? -EFAULT : 0;
+}
+
+/* Write to every page, so that each PTE is writable and dirty. */
+static void mt_dirty_all(struct mt *mt)
+{
+	int i;
+
+	for (i = 0; i < mt->nr; i++)
+		KUNIT_ASSERT_EQ(mt->test, mt_write_user(mt, i), 0);
 }
 
 static int mt_write_force(struct mt *mt, int i)
