@@ -42,7 +42,7 @@ its per-page TLBI, and each flush point has a test that fails without it.
 # (review point, where it is answered, the test that shows it)
 REVIEW = [
     ("Too big, no comments, uninformative names",
-     "16 patches, each building on x86_64, arm64 and riscv (make "
+     "17 patches, each building on x86_64, arm64 and riscv (make "
      "check-series); every function documented (kernel-doc -Wall clean); "
      "Documentation/mm/migrc.rst",
      "make check"),
