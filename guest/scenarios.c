@@ -40,7 +40,7 @@ void pin(int cpu);
 
 struct sc {
 	volatile uint64_t *base;
-	atomic_int pause, stop, published;
+	atomic_int pause, parked, stop, published;
 	uint64_t want;
 	atomic_long reads, fresh, stale;
 	int cpus;
@@ -73,8 +73,14 @@ static void *sc_reader(void *arg)
 		int pub;
 		long p;
 
-		if (atomic_load(&sc->pause))
+		if (atomic_load(&sc->pause)) {
+			/* Parked until the range is mapped again: see sc_pause(). */
+			atomic_fetch_add(&sc->parked, 1);
+			while (atomic_load(&sc->pause) && !atomic_load(&sc->stop))
+				sched_yield();
+			atomic_fetch_sub(&sc->parked, 1);
 			continue;
+		}
 		pub = atomic_load_explicit(&sc->published, memory_order_acquire);
 		for (p = 0; p < NPAGES; p++) {
 			uint64_t v = sc->base[p * PAGE / 8];
@@ -265,14 +271,16 @@ static void vm_writev(void)
 }
 
 /*
- * The readers pause while the range is unmapped (they would fault), and
+ * The readers park while the range is unmapped (they would fault), and
  * read on once new data is mapped at the same address: through a stale
- * translation they would read the old pages.
+ * translation they would read the old pages.  Returns once every reader
+ * has parked, not merely been asked to.
  */
 static void sc_pause(struct sc *sc)
 {
 	atomic_store(&sc->pause, 1);
-	usleep(1000);
+	while (atomic_load(&sc->parked) < sc->cpus)
+		sched_yield();
 }
 
 static void sc_map_new_at(struct sc *sc, uint64_t *m)
