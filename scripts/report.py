@@ -137,6 +137,11 @@ def table(arch, runs, summary, config):
               f"  {s['integrity_errors']:>6}")
     print("(runtime on/off: time per unit of work with migrc on over off; "
           "below 1 is faster)")
+    if any(s["workload"] == "tiering" for s in summary) and \
+       config.get("memory_tiers", 0) < 2:
+        print("(tiering: this guest has no slower memory tier, since only the "
+              "x86_64 guest gets ACPI HMAT;\n its rows are classic NUMA "
+              "balancing, not tiering)")
 
 
 def chart(outdir):
