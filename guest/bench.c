@@ -33,8 +33,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MPOL_MF_MOVE		(1 << 1)
-#define MPOL_MF_MOVE_ALL	(1 << 2)
+#include "guest.h"
+
 #define PAGE			4096UL
 #define WORDS			(PAGE / sizeof(uint64_t))
 #define MAX_CPUS		64
@@ -147,7 +147,9 @@ static const char *const vmstat_keys[] = {
 	"tlbbatch_flush_rounds", "tlbbatch_flush_cpus", "nr_tlb_remote_flush",
 	"oom_kill", "numa_pte_updates", "numa_hint_faults", "pgpromote_candidate",
 };
-#define NR_KEYS (sizeof(vmstat_keys) / sizeof(vmstat_keys[0]))
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define NR_KEYS ARRAY_SIZE(vmstat_keys)
 
 struct counters {
 	long v[NR_KEYS];
@@ -201,33 +203,28 @@ void sample(struct counters *c)
 	c->tlb_irqs = tlb_irqs();
 }
 
-static long delta(const struct counters *a, const struct counters *b,
-		  const char *key)
-{
-	size_t i;
-
-	for (i = 0; i < NR_KEYS; i++)
-		if (!strcmp(key, vmstat_keys[i]))
-			return b->v[i] - a->v[i];
-	return 0;
-}
-
 /* Peak of nr_migrc_pending, sampled while a run is in progress. */
 static atomic_long peak_pending;
 static atomic_int sampling;
 
-static long nr_pending(void)
+/* One /proc/vmstat item, -1 if there is none by that name. */
+long vmstat_value(const char *key)
 {
-	char key[64];
-	long val, ret = 0;
+	char name[64];
+	long val, ret = -1;
 	FILE *f = fopen("/proc/vmstat", "r");
 
-	while (f && fscanf(f, "%63s %ld", key, &val) == 2)
-		if (!strcmp(key, "nr_migrc_pending"))
+	while (f && fscanf(f, "%63s %ld", name, &val) == 2)
+		if (!strcmp(name, key))
 			ret = val;
 	if (f)
 		fclose(f);
 	return ret;
+}
+
+static long nr_pending(void)
+{
+	return vmstat_value("nr_migrc_pending");
 }
 
 static void *sampler(void *arg)
@@ -278,7 +275,7 @@ static void *reader(void *arg)
 	while (!atomic_load_explicit(&r->stop, memory_order_relaxed)) {
 		long p = rand_r(&seed) % r->pages;
 		long w = rand_r(&seed) % WORDS;
-		uint64_t v = ((volatile uint64_t *)r->base)[p * WORDS + w];
+		uint64_t v = READ_U64(&r->base[p * WORDS + w]);
 
 		if (v != pattern(p, w, r->version)) {
 			if (errors++ < 5)
@@ -443,7 +440,6 @@ void run_end(struct run *run)
 		       run->after.v[i] - run->before.v[i]);
 	printf("}\n");
 	fflush(stdout);
-	(void)delta;
 }
 
 /* ---- workloads ---------------------------------------------------------- */
@@ -526,13 +522,14 @@ static void *writer(void *p)
 		n++;
 		for (pg = 0; pg < a->pages &&
 		     !atomic_load_explicit(a->stop, memory_order_relaxed); pg++) {
-			volatile uint64_t *w = &a->base[pg * WORDS + a->slot];
+			uint64_t *w = &a->base[pg * WORDS + a->slot];
+			uint64_t v = READ_U64(w);
 
-			if (n > 1 && *w != n - 1 && a->errors++ < 5)
+			if (n > 1 && v != n - 1 && a->errors++ < 5)
 				printf("integrity: writer %d page %ld read %llu want %llu\n",
-				       a->slot, pg, (unsigned long long)*w,
+				       a->slot, pg, (unsigned long long)v,
 				       (unsigned long long)(n - 1));
-			*w = n;
+			__atomic_store_n(w, n, __ATOMIC_RELAXED);
 			a->writes++;
 		}
 		if (pg < a->pages)
@@ -669,7 +666,7 @@ static void *tier_worker(void *p)
 		long pg = rand_r(&seed) % 10 ? (shift + rand_r(&seed) % hot) % a->pages
 					     : rand_r(&seed) % a->pages;
 		long w = rand_r(&seed) % WORDS;
-		uint64_t v = ((volatile uint64_t *)a->base)[pg * WORDS + w];
+		uint64_t v = READ_U64(&a->base[pg * WORDS + w]);
 
 		if (v != pattern(pg, w, 3) && a->errors++ < 5)
 			printf("integrity: tier page %ld word %ld\n", pg, w);
@@ -922,11 +919,14 @@ int bench_main(void)
 		nr_cpus = MAX_CPUS;
 	if (!workloads || !*workloads)
 		workloads = "tiering,pingpong";
-	if ((s = getenv("DURATION")) && atof(s) > 0)
+	s = getenv("DURATION");
+	if (s && atof(s) > 0)
 		duration = atof(s);
-	if ((s = getenv("WS_PAGES")) && atol(s) > 0)
+	s = getenv("WS_PAGES");
+	if (s && atol(s) > 0)
 		ws_pages = atol(s);
-	if ((s = getenv("WRITE_PERMILLE")) && atoi(s) >= 0)
+	s = getenv("WRITE_PERMILLE");
+	if (s && atoi(s) >= 0)
 		write_permille = atoi(s);
 
 	bench_setup();

@@ -15,8 +15,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-int bench_main(void);
-int scenarios_main(void);
+#include "guest.h"
 
 static void cat(const char *title, const char *path, const char *filter)
 {

@@ -34,32 +34,16 @@
 #define OLD		0x01d01d01d01d01d0ULL
 #define NEW		0x0e00e00e00e00e00ULL
 
-long move_pages(void **pages, long n, int node, int flags);
-double now(void);
-void pin(int cpu);
+#include "guest.h"
 
 struct sc {
-	volatile uint64_t *base;
+	uint64_t *base;
 	atomic_int pause, parked, stop, published;
 	uint64_t want;
 	atomic_long reads, fresh, stale;
 	int cpus;
 	pthread_t tid[16];
 };
-
-static long vmstat(const char *name)
-{
-	char key[64];
-	long val, ret = -1;
-	FILE *f = fopen("/proc/vmstat", "r");
-
-	while (f && fscanf(f, "%63s %ld", key, &val) == 2)
-		if (!strcmp(key, name))
-			ret = val;
-	if (f)
-		fclose(f);
-	return ret;
-}
 
 static int sc_cpu;
 
@@ -81,9 +65,10 @@ static void *sc_reader(void *arg)
 			atomic_fetch_sub(&sc->parked, 1);
 			continue;
 		}
+		/* Pairs with the release in sc_publish(). */
 		pub = atomic_load_explicit(&sc->published, memory_order_acquire);
 		for (p = 0; p < NPAGES; p++) {
-			uint64_t v = sc->base[p * PAGE / 8];
+			uint64_t v = READ_U64(&sc->base[p * PAGE / 8]);
 
 			reads++;
 			if (!pub)
@@ -151,13 +136,13 @@ static long sc_migrate(void *base, int flags)
 {
 	void *pages[NPAGES];
 	int status[NPAGES];
-	long before = vmstat("migrc_deferred"), p;
+	long before = vmstat_value("migrc_deferred"), p;
 
 	for (p = 0; p < NPAGES; p++)
 		pages[p] = (char *)base + p * PAGE;
 	syscall(SYS_move_pages, 0, NPAGES, pages, NULL, status, 0);
 	move_pages(pages, NPAGES, status[0] == 0 ? 1 : 0, flags);
-	return vmstat("migrc_deferred") - before;
+	return vmstat_value("migrc_deferred") - before;
 }
 
 static int failures;
@@ -187,6 +172,11 @@ static void sc_report(const char *name, struct sc *sc, long deferred)
 static void sc_publish(struct sc *sc, uint64_t want)
 {
 	sc->want = want;
+	/*
+	 * Orders the change before the flag: a reader that sees the flag
+	 * (acquire in sc_reader()) and then reads old data read it through
+	 * a stale translation, not early.
+	 */
 	atomic_store_explicit(&sc->published, 1, memory_order_release);
 }
 
@@ -387,17 +377,8 @@ static void fork_write(void)
 int scenarios_main(void)
 {
 	/* No background migration or retirement: only what a scenario does. */
-	FILE *f = fopen("/proc/sys/kernel/numa_balancing", "w");
-
-	if (f) {
-		fputs("0", f);
-		fclose(f);
-	}
-	f = fopen("/proc/sys/vm/migrc_max_age_ms", "w");
-	if (f) {
-		fputs("60000", f);
-		fclose(f);
-	}
+	write_file("/proc/sys/kernel/numa_balancing", "0");
+	write_file("/proc/sys/vm/migrc_max_age_ms", "60000");
 	write_fault();
 	mprotect_write();
 	proc_mem();

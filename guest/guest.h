@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers shared by the guest programs: bench.c defines them, init.c and
+ * scenarios.c use them.
+ */
+#ifndef MIGRC_GUEST_H
+#define MIGRC_GUEST_H
+
+#include <stdint.h>
+
+#define MPOL_MF_MOVE		(1 << 1)
+#define MPOL_MF_MOVE_ALL	(1 << 2)
+
+/*
+ * A read the compiler must issue every time, from memory: the readers
+ * exist to go through the TLB, stale or not.  Relaxed: no ordering is
+ * needed beyond the acquire each reader does on its own flag.
+ */
+#define READ_U64(p)		__atomic_load_n((p), __ATOMIC_RELAXED)
+
+int bench_main(void);
+int scenarios_main(void);
+
+double now(void);
+int write_file(const char *path, const char *val);
+long read_long(const char *path);
+long vmstat_value(const char *key);
+void pin(int cpu);
+long move_pages(void **pages, long n, int node, int flags);
+
+#endif /* MIGRC_GUEST_H */
