@@ -1,16 +1,18 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * migrc backend for architectures whose batched unmap flush is a cpumask
- * of the CPUs to interrupt (x86, riscv).  The contract is in
- * include/linux/migrc.h.
+ * of the CPUs to interrupt, and whose only knowledge of past flushes is
+ * per CPU (riscv; x86 also follows each mm's tlb_gen, in its own header).
+ * The contract is in include/linux/migrc.h.
  *
  * A migrc batch is that cpumask, and deferring a PTE is exactly
  * arch_tlbbatch_add_pending(): it adds mm_cpumask(mm), does what makes
- * CPUs that switch back to the mm later flush (x86 bumps the mm's tlb_gen;
- * riscv's ASID allocator never drops a CPU from mm_cpumask, and without
- * ASIDs every switch flushes), and invalidates secondary TLBs at once.
- * Only the remote invalidation is deferred: retiring sends one
- * arch_tlbbatch_flush() for the union of the retired batches.
+ * CPUs that switch back to the mm later flush (riscv's ASID allocator
+ * never drops a CPU from mm_cpumask, and without ASIDs every switch
+ * flushes), and invalidates secondary TLBs at once.  Only the remote
+ * invalidation is deferred: retiring sends one arch_tlbbatch_flush() for
+ * the union of the retired batches.  The trim drops the CPUs that
+ * reported a full flush since the batch was sealed.
  */
 #ifndef __ASM_GENERIC_MIGRC_CPUMASK_H
 #define __ASM_GENERIC_MIGRC_CPUMASK_H
@@ -22,15 +24,6 @@
 struct arch_migrc_batch {
 	struct arch_tlbflush_unmap_batch ubc;
 };
-
-/*
- * How many CPUs a flush of @mask interrupts.  The architecture may leave
- * out CPUs its flush skips (x86: lazy ones), so the counts match what its
- * interrupt statistics show.
- */
-#ifndef arch_migrc_remote_cpus
-#define arch_migrc_remote_cpus migrc_remote_cpus
-#endif
 
 static inline void arch_migrc_batch_init(struct arch_migrc_batch *batch)
 {
@@ -56,7 +49,7 @@ static inline bool arch_migrc_trim(struct arch_migrc_batch *batch, u64 gen)
 
 static inline void arch_migrc_flush(struct arch_migrc_batch *batch)
 {
-	unsigned int remote = arch_migrc_remote_cpus(&batch->ubc.cpumask);
+	unsigned int remote = migrc_remote_cpus(&batch->ubc.cpumask);
 
 	migrc_count_flush(!!remote, remote);
 	/* Every CPU in the mask, the local one included; then clears it. */
@@ -71,7 +64,7 @@ static inline void arch_migrc_count_tlbbatch_add(void)
 static inline void
 arch_migrc_count_tlbbatch_flush(const struct arch_tlbflush_unmap_batch *batch)
 {
-	unsigned int remote = arch_migrc_remote_cpus(&batch->cpumask);
+	unsigned int remote = migrc_remote_cpus(&batch->cpumask);
 
 	migrc_count_tlbbatch(!!remote, remote);
 }

@@ -158,7 +158,10 @@ enum migrc_pte {
  *
  * <asm/migrc.h> provides struct arch_migrc_batch, which describes what may
  * hold stale read-only translations (a cpumask on x86 and riscv, ASIDs on
- * arm64), and these hooks.  The core calls them; nothing else does.
+ * arm64), and these hooks.  The core calls them; nothing else does.  The
+ * core never runs two hooks on one batch at once: a batch is filled, and
+ * may be flushed early, by the task that opened it; once sealed it is
+ * trimmed, folded and flushed only under migrc_retire_mutex.
  *
  * arch_migrc_batch_init(batch)
  *	Make @batch describe nothing.  Any context.
@@ -178,10 +181,15 @@ enum migrc_pte {
  *
  * arch_migrc_trim(batch, gen)
  *	Drop from @batch what has provably been invalidated since generation
- *	@gen (the generation at which @batch was sealed), using the per-CPU
- *	knowledge reported through migrc_note_cpu_clean().  Return true if
+ *	@gen (the generation at which @batch was sealed): CPUs that reported
+ *	a full invalidation through migrc_note_cpu_clean() or
+ *	migrc_note_online_cpus_clean() at or after @gen, and whatever the arch's
+ *	own TLB bookkeeping proves flushed (x86: a CPU whose context for
+ *	each recorded mm caught up with the mm's tlb_gen).  Return true if
  *	nothing is left to invalidate.  Must never drop a CPU or ASID that
- *	has not been invalidated since @gen.  Any context.
+ *	has not been invalidated since the PTEs were cleared.  Reads other
+ *	CPUs' state without locks: a stale read may only keep more.  Process
+ *	context.
  *
  * arch_migrc_flush(batch)
  *	Invalidate everything @batch describes, on every CPU, and return only
@@ -207,9 +215,14 @@ enum migrc_pte {
  * override arch_migrc_flush_mm and arch_migrc_write_fault_flushes.
  */
 
-/* For the arch backends; see lib/migrc/core.c. */
+/*
+ * For the arch backends and the arch TLB code; see lib/migrc/core.c.  A
+ * full invalidation for another reason (ASID rollover, a global flush)
+ * reads migrc_read_gen() before it starts and reports it after it ends.
+ */
 u64 migrc_read_gen(void);
 void migrc_note_cpu_clean(u64 gen);
+void migrc_note_online_cpus_clean(u64 gen);
 bool migrc_cpu_clean_since(int cpu, u64 gen);
 bool migrc_trim_cpumask(struct cpumask *mask, u64 gen);
 bool migrc_all_cpus_clean_since(u64 gen);
@@ -466,6 +479,12 @@ static inline u64 migrc_mm_flush_begin(struct mm_struct *mm) { return 0; }
 
 static inline void migrc_mm_flush_done(struct mm_struct *mm, u64 seq,
 				       enum migrc_flush_point point) { }
+
+static inline u64 migrc_read_gen(void) { return 0; }
+
+static inline void migrc_note_cpu_clean(u64 gen) { }
+
+static inline void migrc_note_online_cpus_clean(u64 gen) { }
 
 #endif /* CONFIG_MIGRC */
 

@@ -224,6 +224,31 @@ void migrc_note_cpu_clean(u64 gen)
 		WRITE_ONCE(*clean, gen);
 }
 
+/**
+ * migrc_note_online_cpus_clean() - every online CPU invalidated everything
+ * @gen: migrc_read_gen() as read before the invalidation started
+ *
+ * For an invalidation of all translations on every online CPU that has
+ * completed when its caller gets control back (riscv's flush_tlb_all(),
+ * by SBI remote fence or IPIs).  A CPU that came online after the
+ * invalidation was sent ran no user mm before @gen was read, and flushed
+ * its TLB while coming up.  A CPU's own report racing with this one may
+ * leave the older of the two, which only makes the trim keep the CPU.
+ *
+ * Context: any.
+ */
+void migrc_note_online_cpus_clean(u64 gen)
+{
+	int cpu;
+
+	for_each_online_cpu(cpu) {
+		u64 *clean = per_cpu_ptr(&migrc_clean_gen, cpu);
+
+		if (migrc_gen_before(READ_ONCE(*clean), gen))
+			WRITE_ONCE(*clean, gen);
+	}
+}
+
 /* Out of line so that the tests can feed the trim any per-CPU state. */
 VISIBLE_IF_KUNIT noinline u64 migrc_cpu_clean_gen(int cpu)
 {
