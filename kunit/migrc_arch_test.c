@@ -514,8 +514,10 @@ static void mat_test_x86_trim_tlb_gen(struct kunit *test)
 	for (i = 0; i < MAT_MMS; i++)
 		arch_migrc_add(b, mm[i], 0);
 	cpumask_copy(&b->ubc.cpumask, cpu_online_mask);
-	for_each_online_cpu(cpu)
-		mat_ctx.state[0][cpu] = mat_ctx.state[1][cpu] = MAT_CTX_ABSENT;
+	for_each_online_cpu(cpu) {
+		mat_ctx.state[0][cpu] = MAT_CTX_ABSENT;
+		mat_ctx.state[1][cpu] = MAT_CTX_ABSENT;
+	}
 	KUNIT_EXPECT_FALSE(test, arch_migrc_trim(b, 10));
 	KUNIT_EXPECT_TRUE(test, cpumask_equal(&b->ubc.cpumask, cpu_online_mask));
 	arch_migrc_flush(b);

@@ -144,8 +144,9 @@ static void mt_read_held(struct mt *mt, struct mt_counts *c)
 	while (ktime_get_mono_fast_ns() < end && !READ_ONCE(mt->stop) &&
 	       after_reads < MT_HOLD_AFTER) {
 		for (i = 0; i < mt->nr; i++) {
-			/* Pair with the smp_store_release()s of the test. */
+			/* Pairs with smp_store_release() in mt_publish(). */
 			u64 e = smp_load_acquire(&mt->expect[i]);
+			/* Pairs with the release after the flush under test. */
 			bool after = smp_load_acquire(&mt->flushed);
 			u64 __user *p = mt_page(mt, i);
 			long err = 0;
@@ -180,8 +181,9 @@ static int mt_reader_fn(void *arg)
 		if (mt->hold)
 			mt_read_held(mt, &c);
 		for (i = 0; i < mt->nr && !mt->hold; i++) {
-			/* Pair with the smp_store_release()s of the test. */
+			/* Pairs with smp_store_release() in mt_publish(). */
 			u64 e = smp_load_acquire(&mt->expect[i]);
+			/* Pairs with the release after the flush under test. */
 			bool after = smp_load_acquire(&mt->flushed);
 			u64 v;
 

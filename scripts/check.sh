@@ -22,8 +22,10 @@ cd "$TREE" || exit 1
 
 files=(lib/migrc/core.c lib/migrc/control.c lib/migrc/migrc.h
        lib/migrc/migrc_test.c lib/migrc/migrc_mm_test.c
+       lib/migrc/migrc_arch_test.c
        include/linux/migrc.h include/asm-generic/migrc-cpumask.h
-       arch/x86/include/asm/migrc.h arch/arm64/include/asm/migrc.h
+       arch/x86/include/asm/migrc.h arch/x86/mm/migrc.c
+       arch/arm64/include/asm/migrc.h
        arch/arm64/mm/migrc.c arch/riscv/include/asm/migrc.h)
 allow=$ROOT/checkpatch.allow
 pass=0 fail=0
@@ -68,7 +70,7 @@ done
 
 for arch in x86_64 arm64 riscv; do
 	case $arch in
-	x86_64) cross= objs=(lib/migrc/) check=sparse ;;
+	x86_64) cross= objs=(lib/migrc/ arch/x86/mm/migrc.o) check=sparse ;;
 	arm64) cross=aarch64-linux-gnu- objs=(lib/migrc/ arch/arm64/mm/migrc.o) check=sparse ;;
 	riscv) cross=riscv64-linux-gnu- objs=(lib/migrc/) check=$ROOT/scripts/sparse-march.sh ;;
 	esac
