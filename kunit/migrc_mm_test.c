@@ -521,11 +521,27 @@ static int mt_write_force(struct mt *mt, int i)
 
 /* ------------------------------------------------------------------ */
 
+/* Violations the debug checker is expected to find in the current case. */
+static unsigned long mt_violations, mt_expected_violations;
+
 static int mt_suite_init(struct kunit *test)
 {
+	/* A case the checker failed must not switch the next ones off. */
+	if (migrc_test_failed())
+		migrc_test_recover();
 	migrc_set_enabled(true);
 	migrc_retire_all(MIGRC_CAUSE_DRAIN);
+	mt_violations = migrc_debug_violations();
+	mt_expected_violations = 0;
 	return 0;
+}
+
+/* No case may trip the debug checker unless it means to. */
+static void mt_suite_exit(struct kunit *test)
+{
+	KUNIT_EXPECT_EQ_MSG(test, migrc_debug_violations() - mt_violations,
+			    mt_expected_violations,
+			    "the migrc debug checker found a PTE changed before its flush");
 }
 
 /* Write fault reusing the page in place: do_wp_page() must flush. */
@@ -1076,6 +1092,100 @@ static void migrc_mm_test_backend_flush_invalidates(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, stale_after, 0L);
 }
 
+/* Make the PTE writable (and dirty), with no flush at all. */
+static int mt_mkwrite_pte(pte_t *pte, unsigned long addr, unsigned long next,
+			  struct mm_walk *walk)
+{
+	pte_t old = ptep_get(pte);
+
+	set_pte_at(walk->mm, addr, pte, pte_mkwrite(pte_mkdirty(old), walk->vma));
+	return 0;
+}
+
+static const struct mm_walk_ops mt_mkwrite_ops = {
+	.pte_entry	= mt_mkwrite_pte,
+	.walk_lock	= PGWALK_WRLOCK,
+};
+
+struct mt_debug_case {
+	const char *name;
+	bool other_page;	/* point the PTE elsewhere instead of making it writable */
+	bool flush_first;	/* migrc_flush_mm() first, as a flush point does */
+};
+
+static const struct mt_debug_case mt_debug_cases[] = {
+	{ "writable-without-flush",	false,	false },
+	{ "other-page-without-flush",	true,	false },
+	{ "writable-after-flush",	false,	true },
+	{ "other-page-after-flush",	true,	true },
+};
+
+static void mt_debug_case_desc(const struct mt_debug_case *c, char *desc)
+{
+	strscpy(desc, c->name, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(mt_debug, mt_debug_cases, mt_debug_case_desc);
+
+/*
+ * CONFIG_MIGRC_DEBUG: after a deferred migration, change a PTE the way a
+ * missing flush point would (writable, or to another page) and the
+ * checker must fire, once, and fail migrc safe; do the same after the
+ * flush a flush point does and it must stay quiet.
+ */
+static void migrc_mm_test_debug_checker(struct kunit *test)
+{
+	const struct mt_debug_case *c = test->param_value;
+	struct mt *mt = mt_setup(test, PROT_READ);
+	struct mt_swap swap = {};
+	unsigned long before;
+	bool fired;
+
+	mt->nr = 1;
+	/* Other CPUs cache the translation: the unmap has a flush to defer. */
+	mt_start_readers(mt);
+	mt_migrate_deferred(mt);
+	if (c->flush_first)
+		migrc_flush_mm(mt->mm, MIGRC_FP_OTHER);
+	before = migrc_debug_violations();
+
+	mmap_write_lock(mt->mm);
+	if (c->other_page) {
+		swap.page = alloc_page(GFP_KERNEL);
+		if (swap.page)
+			walk_page_range(mt->mm, mt->addr, mt->addr + PAGE_SIZE,
+					&mt_swap_ops, &swap);
+	} else {
+		walk_page_range(mt->mm, mt->addr, mt->addr + PAGE_SIZE,
+				&mt_mkwrite_ops, NULL);
+	}
+	mmap_write_unlock(mt->mm);
+	fired = migrc_debug_violations() != before;
+	mt_stop_readers(mt);
+
+	if (swap.page) {
+		struct vm_area_struct *vma;
+
+		mmap_write_lock(mt->mm);
+		walk_page_range(mt->mm, mt->addr, mt->addr + PAGE_SIZE,
+				&mt_restore_ops, &swap);
+		vma = find_vma(mt->mm, mt->addr);
+		flush_tlb_range(vma, mt->addr, mt->addr + PAGE_SIZE);
+		mmap_write_unlock(mt->mm);
+		__free_page(swap.page);
+	}
+	KUNIT_ASSERT_TRUE(test, !c->other_page || swap.done);
+	KUNIT_EXPECT_EQ_MSG(test, migrc_debug_violations() - before,
+			    c->flush_first ? 0UL : 1UL,
+			    "%s: the checker %s", c->name, fired ? "fired" : "stayed quiet");
+	if (fired) {
+		/* Failed safe: deferral is off until the test turns it back on. */
+		KUNIT_EXPECT_TRUE(test, migrc_test_failed());
+		mt_expected_violations += migrc_debug_violations() - before;
+		migrc_test_recover();
+	}
+}
+
 /*
  * The figure: remote invalidations to retire 1, 10 and 100 sealed
  * batches, each recording an unmap in an mm that ran on every online
@@ -1220,6 +1330,7 @@ static struct kunit_case migrc_mm_test_cases[] = {
 	KUNIT_CASE(migrc_mm_test_pressure),
 	KUNIT_CASE(migrc_mm_test_pressure_high_order),
 	KUNIT_CASE(migrc_mm_test_backend_flush_invalidates),
+	KUNIT_CASE_PARAM(migrc_mm_test_debug_checker, mt_debug_gen_params),
 	KUNIT_CASE(migrc_mm_test_retire_cost),
 	KUNIT_CASE_SLOW(migrc_mm_test_bulk_figure),
 	{}
@@ -1228,6 +1339,7 @@ static struct kunit_case migrc_mm_test_cases[] = {
 static struct kunit_suite migrc_mm_test_suite = {
 	.name = "migrc_mm",
 	.init = mt_suite_init,
+	.exit = mt_suite_exit,
 	.test_cases = migrc_mm_test_cases,
 };
 

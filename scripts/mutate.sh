@@ -24,9 +24,14 @@ hooks=(write_fault gup_write batched ineligible pressure offline flush_pending)
 # Paths the architecture invalidates by itself (the hook compiles away
 # there): the case must pass with the hook off, and that is the result.
 declare -A by_arch=([arm64:write_fault]=migrc_mm.migrc_mm_test_write_fault)
+# Hooks whose absence changes a PTE under a deferred flush, which the
+# debug checker (CONFIG_MIGRC_DEBUG) must then report.  The others miss
+# a flush without any PTE write it could see (a GUP write through the
+# kernel mapping, a stale writable TLB entry, memory not retired).
+declare -A checker_applies=([write_fault]=1 [batched]=1)
 
-caught=0 missed=0 covered=0
-printf '%-12s %s\n' hook "failing cases with the hook off"
+caught=0 missed=0 covered=0 chk_want=0 chk_seen=0
+printf '%-12s %s\n' hook "failing cases with the hook off [debug checker]"
 for i in "${!hooks[@]}"; do
 	mask=$((1 << i))
 	log=$out/mutate-${hooks[$i]}.log
@@ -64,8 +69,18 @@ PY
 		missed=$((missed + 1))
 		failed="(none)"
 	fi
+	if [[ -n ${checker_applies[${hooks[$i]}]:-} && -z ${by_arch[$arch:${hooks[$i]}]:-} ]]; then
+		chk_want=$((chk_want + 1))
+		if grep -q 'migrc: debug:\|debug checker found' "$log" "$log.guest"; then
+			chk_seen=$((chk_seen + 1))
+			failed+=" [checker fired]"
+		else
+			failed+=" [checker SILENT]"
+		fi
+	fi
 	printf '%-12s %s\n' "${hooks[$i]}" "$failed"
 done
 [[ $covered -gt 0 ]] && echo "$covered covered by the architecture"
+echo "debug checker: fired for $chk_seen of the $chk_want hooks it applies to"
 echo "$caught caught, $missed missed"
-[[ $missed -eq 0 ]]
+[[ $missed -eq 0 && $chk_seen -eq $chk_want ]]

@@ -74,7 +74,9 @@ mkdir -p "$results"
 
 # boot LAYOUT WORKLOADS: one guest run, its console in $out/console-LAYOUT.log
 boot() {
-	local layout=$1 wl=$2 log=$out/console-$1.log numa machine_x=("${machine[@]}") tier=
+	local layout=$1 wl=$2 log=$out/console-$1.log numa machine_x=("${machine[@]}") tier= extra=
+	# The stale-data scenarios run with migrc's debug checker on.
+	[[ $wl == scenarios ]] && extra=page_table_check=on
 	# One socket per node, so the CPU topology agrees with the NUMA one.
 	local smp=(-smp 4,sockets=2,cores=2,threads=1)
 
@@ -113,7 +115,7 @@ boot() {
 	say "workloads: ${wl//,/, }; ${duration}s per workload and mode, migrc off then on"
 	timeout $((600 + 60 * duration)) "$qemu" -nodefaults -m 1024 "${smp[@]}" "${numa[@]}" \
 		"${machine_x[@]}" -kernel "$out/$image" -initrd "$initrd" \
-		-append "console=$console loglevel=5 panic=-1 WORKLOAD=$wl DURATION=$duration ${WS_PAGES:+WS_PAGES=$WS_PAGES} ${MIGRC_HOOKS:+migrc_disable_hooks=$MIGRC_HOOKS} ${tier:+TIER=1}" \
+		-append "console=$console loglevel=5 panic=-1 WORKLOAD=$wl DURATION=$duration ${WS_PAGES:+WS_PAGES=$WS_PAGES} ${MIGRC_HOOKS:+migrc_disable_hooks=$MIGRC_HOOKS} ${tier:+TIER=1} $extra" \
 		-no-reboot -nographic -serial stdio 2>&1 | stdbuf -oL tr -d '\r' | tee "$log" |
 		sed -un 's/^@@progress /    .. /p' || true
 	grep -q '=== end' "$log" || { say "the guest did not finish; see $log"; exit 1; }

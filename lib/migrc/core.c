@@ -472,6 +472,7 @@ void migrc_batch_flush(struct migrc_batch *batch)
 	if (migrc_hook_disabled(MIGRC_HOOK_INELIGIBLE))
 		return;
 	migrc_arch_flush(&batch->arch);
+	migrc_debug_forget(batch);
 	migrc_stat_inc(MIGRC_STAT_INELIGIBLE_FLUSH);
 }
 EXPORT_SYMBOL_IF_KUNIT(migrc_batch_flush);
@@ -603,6 +604,7 @@ EXPORT_SYMBOL_IF_KUNIT(migrc_batch_add_folio);
 
 static void migrc_batch_free(struct migrc_batch *batch)
 {
+	migrc_debug_forget(batch);
 	kmem_cache_free(migrc_batch_cache, batch);
 }
 
@@ -709,7 +711,8 @@ static unsigned long migrc_retire_list(struct list_head *victims,
 
 			list_del(&folio->lru);
 			mod_zone_page_state(folio_zone(folio), NR_MIGRC_PENDING, -nr);
-			folio_put(folio);
+			if (migrc_debug_check_folio(folio))
+				folio_put(folio);
 			pages += nr;
 		}
 	}
