@@ -30,7 +30,9 @@
 #include <linux/pagewalk.h>
 #include <linux/sched/mm.h>
 #include <linux/suspend.h>
+#include <linux/sched/sysctl.h>
 #include <linux/uaccess.h>
+#include <linux/userfaultfd_k.h>
 #include <linux/vmstat.h>
 #include <asm/tlb.h>
 
@@ -594,6 +596,80 @@ static void migrc_mm_test_mprotect(struct kunit *test)
 	mt_start_readers(mt);
 	mt_migrate_deferred(mt);
 	mt_write_and_check(mt, mt_write_after_mprotect);
+	KUNIT_EXPECT_GT(test, mt_event(MIGRC_MM_FLUSH), before);
+}
+
+/*
+ * uffd-wp resolve (UFFDIO_WRITEPROTECT without the WP mode) upgrades the
+ * PTEs of exclusive anonymous pages to writable in place, without a fault:
+ * uffd_wp_range() -> change_protection(MM_CP_TRY_CHANGE_WRITABLE).  Covered
+ * like mprotect(), by flush_tlb_batched_pending() in change_pte_range().
+ */
+static int mt_write_after_uffd_resolve(struct mt *mt, int i)
+{
+	struct vm_area_struct *vma;
+
+	if (i == 0) {
+		mmap_read_lock(mt->mm);
+		vma = find_vma(mt->mm, mt->addr);
+		if (vma)
+			uffd_wp_range(vma, mt->addr, mt->nr * PAGE_SIZE, false);
+		mmap_read_unlock(mt->mm);
+		if (!vma)
+			return -EINVAL;
+	}
+	return mt_write_user(mt, i);
+}
+
+static void migrc_mm_test_uffd_wp_resolve(struct kunit *test)
+{
+	unsigned long before = mt_event(MIGRC_MM_FLUSH);
+	struct mt *mt = mt_setup(test, PROT_READ | PROT_WRITE);
+
+	mt_wrprotect(mt);
+	mt_start_readers(mt);
+	mt_migrate_deferred(mt);
+	mt_write_and_check(mt, mt_write_after_uffd_resolve);
+	KUNIT_EXPECT_GT(test, mt_event(MIGRC_MM_FLUSH), before);
+}
+
+/*
+ * NUMA hinting: task_numa_work() makes PTEs PROT_NONE with
+ * change_prot_numa(), and the hinting fault (do_numa_page()) rebuilds
+ * them, writable where they were.  The first step already flushes the mm
+ * (flush_tlb_batched_pending() in change_pte_range()), so no PTE of a
+ * deferred unmap is rebuilt while stale entries may exist.
+ */
+static int mt_write_after_numa_hint(struct mt *mt, int i)
+{
+	struct vm_area_struct *vma;
+	long changed = 0;
+	int mode = sysctl_numa_balancing_mode;
+
+	if (i == 0) {
+		/* Both nodes are top tier here: scan them as plain NUMA balancing does. */
+		sysctl_numa_balancing_mode = NUMA_BALANCING_NORMAL;
+		mmap_read_lock(mt->mm);
+		vma = find_vma(mt->mm, mt->addr);
+		if (vma)
+			changed = change_prot_numa(vma, mt->addr, mt->addr + mt->nr * PAGE_SIZE);
+		mmap_read_unlock(mt->mm);
+		sysctl_numa_balancing_mode = mode;
+		KUNIT_EXPECT_EQ_MSG(mt->test, changed, (long)mt->nr,
+				    "change_prot_numa() left PTEs alone: no hinting fault to test");
+	}
+	return mt_write_user(mt, i);
+}
+
+static void migrc_mm_test_numa_hint(struct kunit *test)
+{
+	unsigned long before = mt_event(MIGRC_MM_FLUSH);
+	struct mt *mt = mt_setup(test, PROT_READ | PROT_WRITE);
+
+	mt_wrprotect(mt);
+	mt_start_readers(mt);
+	mt_migrate_deferred(mt);
+	mt_write_and_check(mt, mt_write_after_numa_hint);
 	KUNIT_EXPECT_GT(test, mt_event(MIGRC_MM_FLUSH), before);
 }
 
@@ -1319,6 +1395,8 @@ static struct kunit_case migrc_mm_test_cases[] = {
 	KUNIT_CASE(migrc_mm_test_write_fault),
 	KUNIT_CASE(migrc_mm_test_gup_write),
 	KUNIT_CASE(migrc_mm_test_mprotect),
+	KUNIT_CASE(migrc_mm_test_uffd_wp_resolve),
+	KUNIT_CASE(migrc_mm_test_numa_hint),
 	KUNIT_CASE(migrc_mm_test_munmap_map_fixed),
 	KUNIT_CASE(migrc_mm_test_madv_dontneed),
 	KUNIT_CASE(migrc_mm_test_writable_not_deferred),

@@ -42,17 +42,25 @@ its per-page TLBI, and each flush point has a test that fails without it.
 # (review point, where it is answered, the test that shows it)
 REVIEW = [
     ("Too big, no comments, uninformative names",
-     "17 patches, each building on x86_64, arm64 and riscv (make "
+     "{npatches} patches, each building on x86_64, arm64 and riscv (make "
      "check-series); every function documented (kernel-doc -Wall clean); "
      "Documentation/mm/migrc.rst",
      "make check"),
+    ("No way to tell the invariant holds (LUF review: a debug mode was asked for)",
+     "CONFIG_MIGRC_DEBUG records every deferred PTE until its flush and "
+     "reports, with mm, address, old and new PTE and batch generation, one "
+     "made writable or pointed elsewhere before it, then fails safe "
+     "(\"mm/rmap: record deferred PTEs for the migrc debug checker\" and "
+     "the two patches after it)",
+     "migrc_mm_test_debug_checker; make mutate reports where the checker "
+     "fired with each hook switched off"),
     ("CONFIG_MIGRC as a chicken bit",
      "CONFIG_MIGRC is default y where the arch provides the backend; the "
      "run-time switch is vm.migrc_enabled and migrc=off",
      "migrc_test_knob_parse, migrc_test_sysctl_rejects, migrc_test_boot_param, migrc_mm_test_switch_off"),
     ("smp_mb__after_atomic() misuse, WRITE_ONCE() for synchronisation",
      "orderings are fully ordered atomics or locks, each lockless read "
-     "names its pairing in a comment (patch 3)",
+     "names its pairing in a comment (lib/migrc/)",
      "the KUnit suites under KCSAN (make test)"),
     ("generation counter must be atomic64",
      "migrc_gen and mm->migrc_seq are atomic64_t; generation comparisons "
@@ -64,13 +72,16 @@ REVIEW = [
      "migrc_mm_test_retire_cost: 1, 10 or 100 batches cost one round"),
     ("(a) a new PTE established while flushes are pending",
      "deferral counts in mm->tlb_flush_batched, so every zap, mremap, "
-     "mprotect and madvise path runs flush_tlb_batched_pending() first "
-     "(patch 9)",
-     "migrc_mm_test_munmap_map_fixed, madv_dontneed; guest scenarios "
-     "munmap-map-fixed, madv-dontneed, mremap"),
+     "mprotect, madvise and uffd-wp path runs flush_tlb_batched_pending() "
+     "first (\"mm/rmap: defer the flush of read-only PTEs of migrating "
+     "folios\")",
+     "migrc_mm_test_munmap_map_fixed, madv_dontneed, mprotect, "
+     "uffd_wp_resolve, numa_hint; guest scenarios munmap-map-fixed, "
+     "madv-dontneed, mremap"),
     ("(b) references taken through get_user_pages()",
-     "FOLL_FORCE writes flush in follow_page_pte() (patch 12); other GUP "
-     "writes go through the write-fault hook",
+     "FOLL_FORCE writes flush in follow_page_pte() (\"mm/gup: flush "
+     "deferred migrations before FOLL_FORCE writes\"); other GUP writes go "
+     "through the write-fault hook",
      "migrc_mm_test_gup_write; guest scenarios proc-self-mem, "
      "process_vm_writev"),
     ("(c) deferring for long makes later events pay full flushes",
@@ -80,7 +91,8 @@ REVIEW = [
      "migrc_test_age, migrc_test_age_worker, migrc_test_cap_refuses, migrc_test_cap_retires_all, migrc_test_mm_flush"),
     ("(d) mechanisms that inspect PTEs without knowing a flush is pending",
      "a PTE of an mm with a TLB flush pending is never taken for read-only "
-     "(mprotect, NUMA hinting, and fork, which now says so: patch 8); "
+     "(mprotect, NUMA hinting, and fork, which now says so: \"fork: raise "
+     "tlb_flush_pending while write-protecting the parent\"); "
      "mmu_gather users see deferrals through tlb_flush_batched",
      "migrc_mm_test_flush_pending; the write-heavy run of make run"),
 ]
@@ -119,9 +131,10 @@ def figures(results):
     return "\n".join(lines)
 
 
-def blurb(results):
+def blurb(results, npatches):
     out = [INTRO, "The review of the first posting, point by point:\n"]
     for point, where, test in REVIEW:
+        where = where.replace("{npatches}", str(npatches))
         out.append(f"- {point}:\n  {where}.\n  Shown by: {test}.\n")
     out.append("Measured with `make run` (QEMU TCG, 4 CPUs, two NUMA nodes;\n"
                "migrc off and on in the same boot; \"+tuned\" allows a quarter\n"
@@ -137,7 +150,9 @@ def main():
     with open(cover) as f:
         text = f.read()
     text = text.replace("*** SUBJECT HERE ***", SUBJECT)
-    text = text.replace("*** BLURB HERE ***", blurb(results))
+    npatches = len([f for f in os.listdir(os.path.dirname(cover) or ".")
+                    if f.endswith(".patch") and not f.startswith("0000-")])
+    text = text.replace("*** BLURB HERE ***", blurb(results, npatches))
     with open(cover, "w") as f:
         f.write(text)
 
