@@ -901,6 +901,7 @@ struct migrc_knob_case {
 	unsigned long min, max;
 	int ret;
 	unsigned long val;
+	size_t len;		/* bytes of @input written, if not strlen() */
 };
 
 static const struct migrc_knob_case migrc_knob_cases[] = {
@@ -919,12 +920,15 @@ static const struct migrc_knob_case migrc_knob_cases[] = {
 	{ "0",				1, 60000,	-EINVAL },
 	{ "60001",			1, 60000,	-EINVAL },
 	{ "60000",			1, 60000,	0,	60000 },
+	{ "5\0junk",			0, 100,		-EINVAL, 0, 6 },
+	{ "1\0",			0, 1,		-EINVAL, 0, 2 },
+	{ "1\n\0",			0, 1,		-EINVAL, 0, 3 },
 };
 
 static void migrc_knob_case_desc(const struct migrc_knob_case *c, char *desc)
 {
-	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "\"%s\" in [%lu,%lu]", c->input,
-		 c->min, c->max);
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "\"%s%s\" in [%lu,%lu]", c->input,
+		 c->len ? "\\0..." : "", c->min, c->max);
 	strreplace(desc, '\n', '~');
 }
 
@@ -937,7 +941,8 @@ static void migrc_test_knob_parse(struct kunit *test)
 	unsigned long val = 12345;
 	int ret;
 
-	ret = migrc_parse_knob(c->input, strlen(c->input), c->min, c->max, &val);
+	ret = migrc_parse_knob(c->input, c->len ?: strlen(c->input), c->min,
+			       c->max, &val);
 	KUNIT_EXPECT_EQ(test, ret, c->ret);
 	KUNIT_EXPECT_EQ(test, val, c->ret ? 12345UL : c->val);
 }

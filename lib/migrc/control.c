@@ -37,7 +37,8 @@
  * @max: largest accepted value
  * @val: where to put the value
  *
- * Accepts one unsigned decimal number with an optional trailing newline.
+ * Accepts one unsigned decimal number with an optional trailing newline;
+ * a NUL anywhere in @buf is bad input, not the end of it.
  *
  * Context: any.
  * Return: 0, or -EINVAL for anything else.
@@ -49,7 +50,7 @@ VISIBLE_IF_KUNIT int migrc_parse_knob(const char *buf, size_t len,
 	char tmp[MIGRC_KNOB_LEN + 1];
 	unsigned long v;
 
-	if (!len || len > MIGRC_KNOB_LEN)
+	if (!len || len > MIGRC_KNOB_LEN || memchr(buf, '\0', len))
 		return -EINVAL;
 	memcpy(tmp, buf, len);
 	tmp[len] = '\0';

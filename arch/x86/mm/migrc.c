@@ -93,7 +93,7 @@ EXPORT_SYMBOL_IF_KUNIT(x86_migrc_fold);
  * Return: the tlb_gen of the slot of @cpu that holds the mm, or U64_MAX if
  * no slot holds it (the CPU flushes before it can use the mm's entries).
  */
-VISIBLE_IF_KUNIT noinline u64 x86_migrc_cpu_ctx_gen(int cpu, u64 ctx_id)
+noinline u64 x86_migrc_cpu_ctx_gen(int cpu, u64 ctx_id)
 {
 	struct tlb_state *ts = per_cpu_ptr(&cpu_tlbstate, cpu);
 	int asid;
