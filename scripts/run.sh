@@ -58,13 +58,17 @@ make -s -C "$TREE" O="$out" ARCH="$arch" CROSS_COMPILE="$cross" -j"$(nproc)" >"$
 	{ tail -30 "$out/build.log"; exit 1; }
 say "kernel ready ($((SECONDS - start))s)"
 
-# Initramfs: one static program as /init.
+# Initramfs: one static program as /init, rebuilt when the sources differ
+# from those it was built from (not by date: another checkout sharing
+# BUILD may have built it later from other sources).
 initrd=$out/initramfs.cpio.gz
-if [[ ! -f $initrd || -n $(find "$ROOT/guest" -name '*.c' -newer "$initrd") ]]; then
+sources=$(cat "$ROOT"/guest/*.[ch] | sha1sum | cut -d' ' -f1)
+if [[ ! -f $initrd || $(cat "$initrd.sources" 2>/dev/null) != "$sources" ]]; then
 	rm -rf "$out/rootfs" && mkdir -p "$out/rootfs"/{proc,sys,dev}
 	"${cross}gcc" -static -O2 -Wall -pthread -o "$out/rootfs/init" \
 		"$ROOT"/guest/*.c
 	(cd "$out/rootfs" && find . | cpio -o -H newc --quiet | gzip -9) > "$initrd"
+	echo "$sources" > "$initrd.sources"
 fi
 
 workload=${WORKLOAD:-tiering,pingpong}
