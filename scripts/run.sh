@@ -182,7 +182,7 @@ if [[ $workload == soak ]]; then
 	SOAK_MINUTES=${SOAK_MINUTES:-3}
 	limit=$((900 + 90 * SOAK_MINUTES))
 	boot tier soak soak
-	grep '^@@soak' "$out/console-soak.log" | sed 's/^@@soak /  /'
+	sed -n 's/^@@soak {/  {/p' "$out/console-soak.log"
 	count soak "$BUILD/guest-$arch-soak.counts" "$out/console-soak.log"
 	exit
 fi
