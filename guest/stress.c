@@ -755,6 +755,7 @@ struct knob {
 };
 
 static long ok_count, tried, rejected;
+static char accepted[512];		/* the bad inputs that got through */
 
 /* Write; 0 if it was accepted whole, the errno otherwise. */
 static int try_write(const char *path, const char *buf, size_t len, off_t off)
@@ -786,6 +787,8 @@ static int expect_bad(const char *knob, const char *path, const char *what,
 	}
 	printf("stress: %s: %s: %s, value %ld -> %ld\n", knob, what,
 	       err ? strerror(err) : "accepted", before, after);
+	snprintf(accepted + strlen(accepted), sizeof(accepted) - strlen(accepted),
+		 "%s%s", accepted[0] ? ", " : "", what);
 	return 1;
 }
 
@@ -867,8 +870,10 @@ static void badinput_knob(const struct knob *k)
 	bad += expect_good(k->name, k->path, k->hi);
 	bad += expect_good(k->name, k->path, old);
 	snprintf(name, sizeof(name), "badinput-%s", k->name);
-	result(name, !bad, "%ld bad writes tried, %ld refused with EINVAL keeping %ld; valid %ld, %ld and %ld accepted",
-	       tried - t0, rejected - r0, old, k->lo, k->hi, old);
+	result(name, !bad, "%ld bad writes tried, %ld refused with EINVAL keeping %ld%s%s; valid %ld, %ld and %ld accepted",
+	       tried - t0, rejected - r0, old, accepted[0] ? "; not refused: " : "",
+	       accepted, k->lo, k->hi, old);
+	accepted[0] = 0;
 }
 
 static void badinput_drain(void)
@@ -922,8 +927,9 @@ static void badinput_drain(void)
 		result("badinput-drain", 0, "nothing was pending: a bad drain could not show");
 	else
 		result("badinput-drain", !bad,
-		       "%ld bad writes tried with %ld pages pending, %ld refused with EINVAL draining nothing; \"1\\n\" drained",
-		       tried - t0, p, rejected - r0);
+		       "%ld bad writes tried with %ld pages pending, %ld refused with EINVAL draining nothing%s%s; \"1\\n\" %s",
+		       tried - t0, p, rejected - r0, accepted[0] ? "; not refused: " : "",
+		       accepted, bad > (tried - t0) - (rejected - r0) ? "did not drain" : "drained");
 }
 
 static void badinput(void)
