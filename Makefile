@@ -12,12 +12,13 @@
 #   make tree              install what is missing, prepare build/linux
 #   make check-series      build every patch of the series on all arches
 #   make mutate ARCH=...   which tests catch each migrc hook switched off
+#   make soak [ARCH=...] [SOAK_MINUTES=n]  the tiering workload, every checker on
 #   make series            export the series with git format-patch
 
 ARCH ?= x86_64
 ARCHES := x86_64 arm64 riscv
 
-.PHONY: all deps tree test kunit run check check-series series mutate clean distclean
+.PHONY: all deps tree test kunit run check check-series series mutate soak clean distclean
 
 all: test
 
@@ -43,8 +44,14 @@ mutate: tree
 	@./scripts/kunit.sh $(ARCH) >/dev/null || true
 	@./scripts/mutate.sh $(ARCH)
 
-check-series: tree
+check-soak: tree
+	@WORKLOAD=soak ./scripts/run.sh $(ARCH)
+
+series: tree
 	@./scripts/check-series.sh $(ARCHES)
+
+soak: tree
+	@WORKLOAD=soak ./scripts/run.sh $(ARCH)
 
 series: tree
 	@rm -rf build/series && git -C build/linux -c user.name="migrc developers" -c user.email=migrc@localhost format-patch -q --cover-letter -o ../series pristine..HEAD

@@ -413,8 +413,24 @@ static char kswapd_state(void)
 	return '?';
 }
 
+/* What every run added up to, for the soak. */
+static struct {
+	long runs, migrated, deferred, reads, errors, peak, over_cap;
+} totals;
+
+static long key_delta(const struct run *run, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < NR_KEYS; i++)
+		if (!strcmp(vmstat_keys[i], key))
+			return run->after.v[i] - run->before.v[i];
+	return 0;
+}
+
 void run_end(struct run *run)
 {
+	long cap;
 	size_t i;
 
 	run->seconds = now() - run->t0;
@@ -440,6 +456,16 @@ void run_end(struct run *run)
 		       run->after.v[i] - run->before.v[i]);
 	printf("}\n");
 	fflush(stdout);
+
+	cap = read_long("/proc/sys/vm/migrc_max_pending_pages");
+	totals.runs++;
+	totals.migrated += key_delta(run, "pgmigrate_success");
+	totals.deferred += key_delta(run, "migrc_deferred");
+	totals.reads += run->reads;
+	totals.errors += run->errors;
+	if (atomic_load(&peak_pending) > totals.peak)
+		totals.peak = atomic_load(&peak_pending);
+	totals.over_cap += atomic_load(&peak_pending) > cap;
 }
 
 /* ---- workloads ---------------------------------------------------------- */
@@ -891,6 +917,63 @@ static void faultcost(int on, int rep)
 	       on ? "on" : "off", rep, total, spent);
 }
 
+/*
+ * The soak (make soak, WORKLOAD=soak in the tiering layout): the tiering
+ * workload with migrc on, its four runs (mprotect-ro and cow-fork, boot
+ * defaults and tuned) in turn, 30 s each, for SOAK_MINUTES minutes.  The
+ * checkers: readers verify every read, the sampler compares pending
+ * pages with the cap, a drain at the end must leave nothing pending or
+ * reserved, and the guest kernel has CONFIG_MIGRC_DEBUG (run.sh fails
+ * the soak on any kernel warning).
+ */
+static void soak(void)
+{
+	const char *s = getenv("SOAK_MINUTES");
+	double minutes = s && atof(s) > 0 ? atof(s) : 3, end = now() + minutes * 60;
+	long left_pending, left_reserved;
+	int i;
+
+	if (!tier_ws_pages()) {
+		printf("@@test soak FAIL needs the tiering layout (TIER=1)\n");
+		printf("@@soak done\n");
+		return;
+	}
+	for (i = 0; now() < end - 5; i++) {
+		duration = end - now() < 30 ? end - now() : 30;
+		progress("soak: %.0f of %.0f s", minutes * 60 - (end - now()),
+			 minutes * 60);
+		tiering(1, i & 1, (i >> 1) & 1);
+	}
+	write_file("/sys/kernel/debug/migrc/drain", "1");
+	left_pending = vmstat_value("nr_migrc_pending");
+	left_reserved = -1;
+	{
+		char line[128];
+		FILE *f = fopen("/sys/kernel/debug/migrc/stats", "r");
+
+		while (f && fgets(line, sizeof(line), f))
+			if (!strncmp(line, "pages reserved: ", 16))
+				left_reserved = atol(line + 16);
+		if (f)
+			fclose(f);
+	}
+	printf("@@soak {\"minutes\":%.1f,\"runs\":%ld,\"migrated_pages\":%ld,"
+	       "\"deferred\":%ld,\"reads_verified\":%ld,\"integrity_errors\":%ld,"
+	       "\"peak_pending\":%ld,\"runs_over_cap\":%ld,"
+	       "\"pending_after_drain\":%ld,\"reserved_after_drain\":%ld}\n",
+	       minutes, totals.runs, totals.migrated, totals.deferred, totals.reads,
+	       totals.errors, totals.peak, totals.over_cap, left_pending,
+	       left_reserved);
+	printf("@@test soak %s %ld runs in %.1f min: %ld pages migrated, %ld deferred, %ld reads verified, %ld errors, peak %ld pending (%ld runs over the cap), %ld pending and %ld reserved after drain\n",
+	       totals.runs && totals.migrated && totals.deferred && totals.reads &&
+	       !totals.errors && !totals.over_cap && !left_pending && !left_reserved ?
+	       "ok" : "FAIL", totals.runs, minutes, totals.migrated, totals.deferred,
+	       totals.reads, totals.errors, totals.peak, totals.over_cap,
+	       left_pending, left_reserved);
+	printf("@@soak done\n");
+	fflush(stdout);
+}
+
 /* ---- driver ------------------------------------------------------------- */
 
 static int want(const char *list, const char *name)
@@ -940,6 +1023,10 @@ int bench_main(void)
 	       read_long("/proc/sys/vm/migrc_max_pending_pages"),
 	       read_long("/proc/sys/vm/migrc_max_age_ms"));
 
+	if (want(workloads, "soak") && strcmp(workloads, "all")) {
+		soak();
+		return 0;
+	}
 	for (on = 0; on <= 1; on++) {
 		if (want(workloads, "pingpong")) {
 			pingpong(on, "mprotect-ro");

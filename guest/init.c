@@ -2,7 +2,8 @@
 /*
  * /init of the `make run` guest: report what the kernel says about migrc
  * and the NUMA topology, run the workloads named by WORKLOAD= on the
- * kernel command line (bench.c), then power off.
+ * kernel command line (bench.c; scenarios.c and stress.c for the tests),
+ * then power off.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -87,6 +88,10 @@ int main(void)
 	cat("debugfs migrc/stats", "/sys/kernel/debug/migrc/stats", NULL);
 	if (getenv("WORKLOAD") && !strcmp(getenv("WORKLOAD"), "scenarios"))
 		scenarios_main();
+	else if (getenv("WORKLOAD") && !strcmp(getenv("WORKLOAD"), "stress"))
+		stress_main();
+	else if (getenv("WORKLOAD") && !strcmp(getenv("WORKLOAD"), "bootparams"))
+		bootparams_main();
 	else if (!getenv("WORKLOAD") || strcmp(getenv("WORKLOAD"), "none"))
 		bench_main();
 	cat("debugfs migrc/stats", "/sys/kernel/debug/migrc/stats", NULL);

@@ -58,13 +58,17 @@ make -s -C "$TREE" O="$out" ARCH="$arch" CROSS_COMPILE="$cross" -j"$(nproc)" >"$
 	{ tail -30 "$out/build.log"; exit 1; }
 say "kernel ready ($((SECONDS - start))s)"
 
-# Initramfs: one static program as /init.
+# Initramfs: one static program as /init, rebuilt when the sources differ
+# from those it was built from (not by date: another checkout sharing
+# BUILD may have built it later from other sources).
 initrd=$out/initramfs.cpio.gz
-if [[ ! -f $initrd || -n $(find "$ROOT/guest" -name '*.c' -newer "$initrd") ]]; then
+sources=$(cat "$ROOT"/guest/*.[ch] | sha1sum | cut -d' ' -f1)
+if [[ ! -f $initrd || $(cat "$initrd.sources" 2>/dev/null) != "$sources" ]]; then
 	rm -rf "$out/rootfs" && mkdir -p "$out/rootfs"/{proc,sys,dev}
 	"${cross}gcc" -static -O2 -Wall -pthread -o "$out/rootfs/init" \
 		"$ROOT"/guest/*.c
 	(cd "$out/rootfs" && find . | cpio -o -H newc --quiet | gzip -9) > "$initrd"
+	echo "$sources" > "$initrd.sources"
 fi
 
 workload=${WORKLOAD:-tiering,pingpong}
@@ -72,11 +76,14 @@ duration=${DURATION:-8}
 results=$BUILD/results
 mkdir -p "$results"
 
-# boot LAYOUT WORKLOADS: one guest run, its console in $out/console-LAYOUT.log
+# boot LAYOUT WORKLOADS [NAME [CMDLINE]]: one guest run, its console in
+# $out/console-NAME.log (NAME defaults to LAYOUT); CMDLINE, if given, is
+# added to the kernel command line instead of migrc_disable_hooks=$MIGRC_HOOKS.
 boot() {
-	local layout=$1 wl=$2 log=$out/console-$1.log numa machine_x=("${machine[@]}") tier= extra=
-	# The stale-data scenarios run with migrc's debug checker on.
-	[[ $wl == scenarios ]] && extra=page_table_check=on
+	local layout=$1 wl=$2 log=$out/console-${3:-$1}.log extra=${4:-${MIGRC_HOOKS:+migrc_disable_hooks=$MIGRC_HOOKS}}
+	local numa machine_x=("${machine[@]}") tier=
+	# The tests (scenarios, stress, soak) run with migrc's debug checker on.
+	[[ $wl == scenarios || $wl == stress || $wl == soak ]] && extra+=" page_table_check=on"
 	# One socket per node, so the CPU topology agrees with the NUMA one.
 	local smp=(-smp 4,sockets=2,cores=2,threads=1)
 
@@ -113,28 +120,70 @@ boot() {
 		say "booting: tiering layout, node 0 256 MiB with the CPUs, node 1 768 MiB (QEMU TCG)"
 	fi
 	say "workloads: ${wl//,/, }; ${duration}s per workload and mode, migrc off then on"
-	timeout $((600 + 60 * duration)) "$qemu" -nodefaults -m 1024 "${smp[@]}" "${numa[@]}" \
+	timeout "${limit:-$((600 + 60 * duration))}" "$qemu" -nodefaults -m 1024 "${smp[@]}" "${numa[@]}" \
 		"${machine_x[@]}" -kernel "$out/$image" -initrd "$initrd" \
-		-append "console=$console loglevel=5 panic=-1 WORKLOAD=$wl DURATION=$duration ${WS_PAGES:+WS_PAGES=$WS_PAGES} ${MIGRC_HOOKS:+migrc_disable_hooks=$MIGRC_HOOKS} ${tier:+TIER=1} $extra" \
+		-append "console=$console loglevel=5 panic=-1 WORKLOAD=$wl DURATION=$duration ${WS_PAGES:+WS_PAGES=$WS_PAGES} ${SOAK_MINUTES:+SOAK_MINUTES=$SOAK_MINUTES} $extra ${tier:+TIER=1}" \
 		-no-reboot -nographic -serial stdio 2>&1 | stdbuf -oL tr -d '\r' | tee "$log" |
 		sed -un 's/^@@progress /    .. /p' || true
 	grep -q '=== end' "$log" || { say "the guest did not finish; see $log"; exit 1; }
 	grep -E '^(integrity|tiering|migrc):' "$log" | head -20 || true
 }
 
+# count WHAT COUNTS LOG...: print the @@test lines of the logs, write
+# "passed failed skipped" to COUNTS.  A log without its "@@WHAT done" line
+# or with a kernel report counts one failure more.
+count() {
+	local what=$1 counts=$2 log passed=0 failed=0
+	shift 2
+	for log in "$@"; do
+		sed -n 's/^@@test /  /p' "$log"
+		passed=$((passed + $(grep -c '^@@test .* ok' "$log" || true)))
+		failed=$((failed + $(grep -c '^@@test .* FAIL' "$log" || true)))
+		grep -q "^@@$what done" "$log" || failed=$((failed + 1))
+		grep -E 'BUG:|WARNING:|Oops|Kernel panic|UBSAN|KASAN' "$log" && failed=$((failed + 1))
+	done
+	echo "$passed $failed 0" > "$counts"
+	say "$what: $passed passed, $failed failed"
+	[[ $failed -eq 0 ]]
+}
+
 # The stale-data scenarios (make test, make mutate): one line per scenario,
 # counts in build/guest-ARCH.counts as "passed failed skipped".
 if [[ $workload == scenarios ]]; then
 	boot numa scenarios
-	log=$out/console-numa.log
-	sed -n 's/^@@test /  /p' "$log"
-	passed=$(grep -c '^@@test .* ok' "$log" || true)
-	failed=$(grep -c '^@@test .* FAIL' "$log" || true)
-	grep -q '^@@scenarios done' "$log" || failed=$((failed + 1))
-	grep -E 'BUG:|WARNING:|Oops|Kernel panic|UBSAN|KASAN' "$log" && failed=$((failed + 1))
-	echo "$passed $failed 0" > "$BUILD/guest-$arch${MIGRC_HOOKS:+-hooks$MIGRC_HOOKS}.counts"
-	say "scenarios: $passed passed, $failed failed"
-	[[ $failed -eq 0 ]]
+	count scenarios "$BUILD/guest-$arch${MIGRC_HOOKS:+-hooks$MIGRC_HOOKS}.counts" \
+		"$out/console-numa.log"
+	exit
+fi
+
+# The stress tests (guest/stress.c): pressure, CPU hotplug and bad knob
+# input in one boot, then a short second boot with bad boot parameters
+# (migrc=off and migrc_disable_hooks=0 first, so that a bad value taken
+# for a good one shows).  Counts in build/guest-ARCH-stress.counts.
+if [[ $workload == stress ]]; then
+	boot numa stress stress
+	nhooks=$(sed -n '/^enum migrc_hook {/,/NR_MIGRC_HOOKS/p' "$ROOT/include/linux/migrc.h" |
+		 grep -c '^[[:space:]]*MIGRC_HOOK_')
+	bad="migrc=off migrc migrc= migrc=yes migrc=ON migrc=2 migrc=-1 migrc=onx"
+	bad+=" migrc=1x migrc=on,off migrc=0x1 migrc=99999999999999999999"
+	bad+=" migrc_disable_hooks=0 migrc_disable_hooks migrc_disable_hooks="
+	bad+=" migrc_disable_hooks=x migrc_disable_hooks=-1 migrc_disable_hooks=1x"
+	bad+=" migrc_disable_hooks=$((1 << nhooks)) migrc_disable_hooks=0xffffffff"
+	bad+=" migrc_disable_hooks=99999999999999999999999 migrc_disable_hooks=1,2"
+	boot numa bootparams bootparams "$bad"
+	count stress "$BUILD/guest-$arch-stress${MIGRC_HOOKS:+-hooks$MIGRC_HOOKS}.counts" \
+		"$out/console-stress.log" "$out/console-bootparams.log"
+	exit
+fi
+
+# The soak (make soak): the tiering workload with migrc on, every checker
+# on, for SOAK_MINUTES (default 3) minutes.
+if [[ $workload == soak ]]; then
+	SOAK_MINUTES=${SOAK_MINUTES:-3}
+	limit=$((900 + 90 * SOAK_MINUTES))
+	boot tier soak soak
+	sed -n 's/^@@soak {/  {/p' "$out/console-soak.log"
+	count soak "$BUILD/guest-$arch-soak.counts" "$out/console-soak.log"
 	exit
 fi
 

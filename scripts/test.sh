@@ -66,6 +66,20 @@ for arch in "$@"; do
 	tp=$((tp + p)) tf=$((tf + f)) ts=$((ts + s))
 done
 
+# The stress tests (guest/stress.c): pressure, CPU hotplug, bad input.
+for arch in "$@"; do
+	echo "=== guest stress $arch"
+	rm -f "$BUILD/guest-$arch-stress.counts"
+	WORKLOAD=stress ./scripts/run.sh "$arch"
+	if [[ -f $BUILD/guest-$arch-stress.counts ]]; then
+		read -r p f s < "$BUILD/guest-$arch-stress.counts"
+	else
+		p=0 f=1 s=0
+	fi
+	summary+=("guest stress $arch: $p passed, $f failed")
+	tp=$((tp + p)) tf=$((tf + f)) ts=$((ts + s))
+done
+
 echo
 echo "=== summary"
 printf '%s\n' "${summary[@]}"
