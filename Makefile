@@ -44,10 +44,7 @@ mutate: tree
 	@./scripts/kunit.sh $(ARCH) >/dev/null || true
 	@./scripts/mutate.sh $(ARCH)
 
-check-soak: tree
-	@WORKLOAD=soak ./scripts/run.sh $(ARCH)
-
-series: tree
+check-series: tree
 	@./scripts/check-series.sh $(ARCHES)
 
 soak: tree
