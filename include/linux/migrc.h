@@ -499,6 +499,7 @@ static inline void migrc_note_online_cpus_clean(u64 gen) { }
 void migrc_debug_deferred(struct mm_struct *mm, pte_t *ptep, unsigned long addr);
 void migrc_debug_ptes_set(struct mm_struct *mm, pte_t *ptep, pte_t pte,
 			  unsigned int nr);
+void migrc_debug_pte_flushed(struct mm_struct *mm, pte_t *ptep);
 void migrc_debug_forget(struct migrc_batch *batch);
 void migrc_debug_forget_mm(struct mm_struct *mm);
 bool migrc_debug_check_folio(struct folio *folio);
@@ -507,6 +508,7 @@ unsigned long migrc_debug_untracked_count(void);
 #else
 #define migrc_debug_deferred(mm, ptep, addr)		do { } while (0)
 #define migrc_debug_ptes_set(mm, ptep, pte, nr)		do { } while (0)
+#define migrc_debug_pte_flushed(mm, ptep)		do { } while (0)
 #define migrc_debug_forget(batch)			do { } while (0)
 #define migrc_debug_forget_mm(mm)			do { } while (0)
 #define migrc_debug_check_folio(folio)			true

@@ -19,6 +19,10 @@
  * generation, and fails migrc safe (migrc_fail()).  It also checks that
  * no pending folio was freed behind the batch's back.
  *
+ * A slot cleared by ptep_clear_flush(), which invalidates its address on
+ * every CPU, is forgotten there: a copy-on-write fault clears the slot
+ * that way and then maps the copy, writable.
+ *
  * PTE writes are seen through page_table_check's set_ptes() hook, which
  * x86_64, arm64 and riscv call from their PTE setters, and through
  * migrc_debug_ptes_set() calls where a setter bypasses it (x86's
@@ -203,6 +207,38 @@ void migrc_debug_ptes_set(struct mm_struct *mm, pte_t *ptep, pte_t pte,
 	raw_spin_unlock_irqrestore(&migrc_debug_lock, flags);
 }
 EXPORT_SYMBOL(migrc_debug_ptes_set);
+
+/**
+ * migrc_debug_pte_flushed() - one PTE slot was cleared and flushed
+ * @mm: its mm
+ * @ptep: the slot
+ *
+ * ptep_clear_flush() invalidated the slot's address on every CPU that
+ * may cache it: a deferred translation there is gone, whatever the mm's
+ * sequence says, and the slot may be filled again (a copy-on-write
+ * fault does so at once).
+ *
+ * Context: under the PTE lock.
+ */
+void migrc_debug_pte_flushed(struct mm_struct *mm, pte_t *ptep)
+{
+	struct migrc_debug_rec *rec;
+	unsigned long flags;
+
+	if (!atomic_read(&migrc_debug_nr))
+		return;
+	raw_spin_lock_irqsave(&migrc_debug_lock, flags);
+	rec = migrc_debug_find(ptep);
+	if (rec && rec->mm == mm) {
+		hash_del(&rec->node);
+		atomic_dec(&migrc_debug_nr);
+	} else {
+		rec = NULL;
+	}
+	raw_spin_unlock_irqrestore(&migrc_debug_lock, flags);
+	kfree(rec);
+}
+EXPORT_SYMBOL(migrc_debug_pte_flushed);
 
 /* Drop the records that @match picks. */
 static void migrc_debug_drop(bool (*match)(const struct migrc_debug_rec *rec,
