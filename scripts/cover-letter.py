@@ -42,9 +42,10 @@ its per-page TLBI, and each flush point has a test that fails without it.
 # (review point, where it is answered, the test that shows it)
 REVIEW = [
     ("Too big, no comments, uninformative names",
-     "17 patches, each building on x86_64, arm64 and riscv (make "
-     "check-series); every function documented (kernel-doc -Wall clean); "
-     "Documentation/mm/migrc.rst",
+     "21 patches, the core in five (contract and generations, retirement, "
+     "retirement policies, batches, run-time control), each building on "
+     "x86_64, arm64 and riscv (make check-series); every function "
+     "documented (kernel-doc -Wall clean); Documentation/mm/migrc.rst",
      "make check"),
     ("CONFIG_MIGRC as a chicken bit",
      "CONFIG_MIGRC is default y where the arch provides the backend; the "
@@ -52,7 +53,7 @@ REVIEW = [
      "migrc_test_knob_parse, migrc_test_sysctl_rejects, migrc_test_boot_param, migrc_mm_test_switch_off"),
     ("smp_mb__after_atomic() misuse, WRITE_ONCE() for synchronisation",
      "orderings are fully ordered atomics or locks, each lockless read "
-     "names its pairing in a comment (patch 3)",
+     "names its pairing in a comment (patches 3 and 7-10)",
      "the KUnit suites under KCSAN (make test)"),
     ("generation counter must be atomic64",
      "migrc_gen and mm->migrc_seq are atomic64_t; generation comparisons "
@@ -65,11 +66,11 @@ REVIEW = [
     ("(a) a new PTE established while flushes are pending",
      "deferral counts in mm->tlb_flush_batched, so every zap, mremap, "
      "mprotect and madvise path runs flush_tlb_batched_pending() first "
-     "(patch 9)",
+     "(patch 13)",
      "migrc_mm_test_munmap_map_fixed, madv_dontneed; guest scenarios "
      "munmap-map-fixed, madv-dontneed, mremap"),
     ("(b) references taken through get_user_pages()",
-     "FOLL_FORCE writes flush in follow_page_pte() (patch 12); other GUP "
+     "FOLL_FORCE writes flush in follow_page_pte() (patch 16); other GUP "
      "writes go through the write-fault hook",
      "migrc_mm_test_gup_write; guest scenarios proc-self-mem, "
      "process_vm_writev"),
@@ -80,7 +81,7 @@ REVIEW = [
      "migrc_test_age, migrc_test_age_worker, migrc_test_cap_refuses, migrc_test_cap_retires_all, migrc_test_mm_flush"),
     ("(d) mechanisms that inspect PTEs without knowing a flush is pending",
      "a PTE of an mm with a TLB flush pending is never taken for read-only "
-     "(mprotect, NUMA hinting, and fork, which now says so: patch 8); "
+     "(mprotect, NUMA hinting, and fork, which now says so: patch 12); "
      "mmu_gather users see deferrals through tlb_flush_batched",
      "migrc_mm_test_flush_pending; the write-heavy run of make run"),
 ]
