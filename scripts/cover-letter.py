@@ -53,7 +53,7 @@ REVIEW = [
      "migrc_test_knob_parse, migrc_test_sysctl_rejects, migrc_test_boot_param, migrc_mm_test_switch_off"),
     ("smp_mb__after_atomic() misuse, WRITE_ONCE() for synchronisation",
      "orderings are fully ordered atomics or locks, each lockless read "
-     "names its pairing in a comment (patches 3 and 7-10)",
+     "names its pairing in a comment (patches 3 and 8-11)",
      "the KUnit suites under KCSAN (make test)"),
     ("generation counter must be atomic64",
      "migrc_gen and mm->migrc_seq are atomic64_t; generation comparisons "
