@@ -20,7 +20,8 @@ TREE=$BUILD/linux
 export PATH=/usr/bin:$PATH
 cd "$TREE" || exit 1
 
-files=(lib/migrc/core.c lib/migrc/control.c lib/migrc/migrc.h
+files=(lib/migrc/core.c lib/migrc/retire.c lib/migrc/policy.c lib/migrc/batch.c
+       lib/migrc/control.c lib/migrc/init.c lib/migrc/debug.c lib/migrc/migrc.h
        lib/migrc/migrc_test.c lib/migrc/migrc_mm_test.c
        lib/migrc/migrc_arch_test.c
        include/linux/migrc.h include/asm-generic/migrc-cpumask.h

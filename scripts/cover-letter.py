@@ -42,8 +42,10 @@ its per-page TLBI, and each flush point has a test that fails without it.
 # (review point, where it is answered, the test that shows it)
 REVIEW = [
     ("Too big, no comments, uninformative names",
-     "{npatches} patches, each building on x86_64, arm64 and riscv (make "
-     "check-series); every function documented (kernel-doc -Wall clean); "
+     "{npatches} patches, the core in five (contract and generations, "
+     "retirement, retirement policies, batches, run-time control), each "
+     "building on x86_64, arm64 and riscv (make check-series); every "
+     "function documented (kernel-doc -Wall clean); "
      "Documentation/mm/migrc.rst",
      "make check"),
     ("No way to tell the invariant holds (LUF review: a debug mode was asked for)",

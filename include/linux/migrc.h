@@ -493,9 +493,9 @@ static inline void migrc_note_online_cpus_clean(u64 gen) { }
  * and warns when one is made writable or pointed elsewhere before its
  * flush.  Compiled away without CONFIG_MIGRC_DEBUG.
  */
-#ifdef CONFIG_MIGRC_DEBUG
 #include <linux/pgtable.h>
 
+#ifdef CONFIG_MIGRC_DEBUG
 void migrc_debug_deferred(struct mm_struct *mm, pte_t *ptep, unsigned long addr);
 void migrc_debug_ptes_set(struct mm_struct *mm, pte_t *ptep, pte_t pte,
 			  unsigned int nr);
@@ -506,12 +506,14 @@ bool migrc_debug_check_folio(struct folio *folio);
 unsigned long migrc_debug_violations(void);
 unsigned long migrc_debug_untracked_count(void);
 #else
-#define migrc_debug_deferred(mm, ptep, addr)		do { } while (0)
-#define migrc_debug_ptes_set(mm, ptep, pte, nr)		do { } while (0)
-#define migrc_debug_pte_flushed(mm, ptep)		do { } while (0)
-#define migrc_debug_forget(batch)			do { } while (0)
-#define migrc_debug_forget_mm(mm)			do { } while (0)
-#define migrc_debug_check_folio(folio)			true
+static inline void migrc_debug_deferred(struct mm_struct *mm, pte_t *ptep,
+					unsigned long addr) { }
+static inline void migrc_debug_ptes_set(struct mm_struct *mm, pte_t *ptep,
+					pte_t pte, unsigned int nr) { }
+static inline void migrc_debug_pte_flushed(struct mm_struct *mm, pte_t *ptep) { }
+static inline void migrc_debug_forget(struct migrc_batch *batch) { }
+static inline void migrc_debug_forget_mm(struct mm_struct *mm) { }
+static inline bool migrc_debug_check_folio(struct folio *folio) { return true; }
 #endif /* CONFIG_MIGRC_DEBUG */
 
 #endif /* _LINUX_MIGRC_H */

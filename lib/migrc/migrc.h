@@ -1,13 +1,18 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * migrc internals shared by the core, its controls and its tests.
+ * migrc internals shared by the files of the core, its controls and its
+ * tests.
  */
 #ifndef MM_MIGRC_MIGRC_H
 #define MM_MIGRC_MIGRC_H
 
 #include <kunit/visibility.h>
 #include <linux/atomic.h>
+#include <linux/list.h>
 #include <linux/migrc.h>
+#include <linux/spinlock_types.h>
+#include <linux/sysctl.h>
+#include <linux/workqueue.h>
 
 /* Default and range of vm.migrc_max_age_ms. */
 #define MIGRC_DEFAULT_AGE_MS	500
@@ -41,6 +46,43 @@ extern struct migrc_stats migrc_stats;
 extern unsigned long migrc_max_pending_pages;
 extern unsigned int migrc_max_age_ms;
 
+static inline void migrc_stat_inc(enum migrc_stat item)
+{
+	atomic_long_inc(&migrc_stats.counter[item]);
+}
+
+static inline void migrc_stat_add(enum migrc_stat item, long nr)
+{
+	atomic_long_add(nr, &migrc_stats.counter[item]);
+}
+
+/* core.c: the generation counter and the backend calls. */
+extern atomic64_t migrc_gen;
+bool migrc_arch_trim(struct migrc_batch *batch);
+void migrc_arch_flush(struct arch_migrc_batch *arch);
+void migrc_arch_flush_mm(struct mm_struct *mm);
+
+/* retire.c: the pending list and its counters; see there for the locking. */
+struct kmem_cache;
+extern spinlock_t migrc_lock;
+extern struct list_head migrc_pending;
+extern unsigned long migrc_nr_batches;
+extern atomic_long_t migrc_pending_pages;
+extern atomic_long_t migrc_reserved;
+extern struct kmem_cache *migrc_batch_cache;
+extern bool migrc_failed;
+
+typedef bool (*migrc_select_t)(struct migrc_batch *batch, void *arg);
+unsigned long migrc_retire(migrc_select_t select, void *arg,
+			   enum migrc_cause cause);
+bool migrc_select_all(struct migrc_batch *batch, void *arg);
+void migrc_batch_free(struct migrc_batch *batch);
+
+/* policy.c: the age and cap workers. */
+extern struct delayed_work migrc_age_work;
+extern struct work_struct migrc_cap_work;
+long migrc_cap_high(void);
+
 void migrc_fail(const char *why);
 void migrc_set_enabled(bool on);
 void migrc_set_max_age(unsigned int ms);
@@ -50,7 +92,6 @@ void __init migrc_sysctl_init(void);
 void __init migrc_debugfs_init(void);
 
 #if IS_ENABLED(CONFIG_KUNIT)
-struct ctl_table;
 struct notifier_block;
 extern struct ctl_table migrc_sysctls[MIGRC_NR_SYSCTLS];
 int migrc_sysctl_handler(const struct ctl_table *table, int write,
@@ -60,9 +101,6 @@ bool migrc_test_failed(void);
 bool migrc_batch_in_nodes(struct migrc_batch *batch, const nodemask_t *nodes,
 			  int highest_zoneidx);
 void migrc_test_recover(void);
-bool migrc_arch_trim(struct migrc_batch *batch);
-void migrc_arch_flush(struct arch_migrc_batch *arch);
-void migrc_arch_flush_mm(struct mm_struct *mm);
 unsigned long migrc_retire_expired(unsigned long now);
 unsigned long migrc_nr_pending_batches(void);
 int migrc_parse_boot(const char *arg, bool *on);

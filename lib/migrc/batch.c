@@ -1,0 +1,335 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * migrc batches.  A migration round opens one, records in it the
+ * read-only PTEs it clears without a flush and the old folios it would
+ * have freed, and seals it onto the pending list.  Every deferred PTE
+ * also bumps its mm's deferral sequence, which the flush points check
+ * to flush that mm before a stale entry could be observed.
+ */
+
+#include <linux/atomic.h>
+#include <linux/gfp.h>
+#include <linux/jiffies.h>
+#include <linux/migrate_mode.h>
+#include <linux/migrc.h>
+#include <linux/mm.h>
+#include <linux/mm_inline.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/vmstat.h>
+#include <linux/wordpart.h>
+#include <linux/workqueue.h>
+
+#include "migrc.h"
+
+bool migrc_reason_defers(int reason)
+{
+	switch (reason) {
+	case MR_SYSCALL:
+	case MR_MEMPOLICY_MBIND:
+	case MR_DEMOTION:
+	case MR_DAMON:
+	case MR_NUMA_MISPLACED:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/**
+ * migrc_batch_open() - start collecting a migration round
+ * @max_pages: the most pages the round can defer
+ *
+ * Reserves @max_pages against vm.migrc_max_pending_pages, so pending pages
+ * never exceed it.  Past the cap, returns NULL and has the oldest batches
+ * retired: the round then migrates as mainline does.
+ *
+ * Context: process context; may be called with locks held (no sleeping
+ * allocation).
+ * Return: an open batch, or NULL if the round must not defer.
+ */
+struct migrc_batch *migrc_batch_open(unsigned long max_pages)
+{
+	struct migrc_batch *batch;
+
+	if (!migrc_enabled() || READ_ONCE(migrc_failed) || !max_pages)
+		return NULL;
+
+	if (atomic_long_add_return(max_pages, &migrc_reserved) >
+	    READ_ONCE(migrc_max_pending_pages)) {
+		atomic_long_sub(max_pages, &migrc_reserved);
+		migrc_stat_inc(MIGRC_STAT_CAP_REFUSED);
+		schedule_work(&migrc_cap_work);
+		return NULL;
+	}
+
+	batch = kmem_cache_alloc(migrc_batch_cache, GFP_NOWAIT | __GFP_NOWARN);
+	if (!batch) {
+		atomic_long_sub(max_pages, &migrc_reserved);
+		return NULL;
+	}
+	INIT_LIST_HEAD(&batch->node);
+	INIT_LIST_HEAD(&batch->folios);
+	arch_migrc_batch_init(&batch->arch);
+	batch->gen = 0;
+	batch->sealed_at = 0;
+	batch->reserved = max_pages;
+	batch->nr_pages = 0;
+	nodes_clear(batch->nodes);
+	batch->zones = 0;
+	return batch;
+}
+EXPORT_SYMBOL_IF_KUNIT(migrc_batch_open);
+
+/**
+ * migrc_batch_flush() - invalidate what an open batch recorded, now
+ * @batch: the open batch
+ *
+ * For a folio found to have a writable mapping after some of its
+ * read-only entries were deferred: it will be freed the mainline way, so
+ * what was deferred must go now.  Flushes everything @batch recorded so
+ * far, which also makes its other folios safe early.
+ *
+ * Context: process context with interrupts enabled; may hold the PTE lock.
+ */
+void migrc_batch_flush(struct migrc_batch *batch)
+{
+	if (migrc_hook_disabled(MIGRC_HOOK_INELIGIBLE))
+		return;
+	migrc_arch_flush(&batch->arch);
+	migrc_debug_forget(batch);
+	migrc_stat_inc(MIGRC_STAT_INELIGIBLE_FLUSH);
+}
+EXPORT_SYMBOL_IF_KUNIT(migrc_batch_flush);
+
+/*
+ * Under the PTE lock: the lock orders this read after the increment done
+ * before the PTE was changed (see inc_tlb_flush_pending()).
+ */
+static bool migrc_flush_pending(struct mm_struct *mm)
+{
+	return mm_tlb_flush_pending(mm) &&
+	       !migrc_hook_disabled(MIGRC_HOOK_FLUSH_PENDING);
+}
+
+/**
+ * migrc_defer_pte() - decide what happens to one cleared PTE
+ * @batch: the round's open batch
+ * @state: the enum migrc_folio_state of the folio being unmapped
+ * @mm: the mm the PTE belongs to
+ * @shared_vma: whether its VMA is VM_SHARED
+ * @pteval: the PTE as it was before it was cleared, without a flush
+ * @uaddr: the address it mapped
+ *
+ * A read-only entry of an eligible folio in a private VMA is recorded in
+ * @batch: a CPU that still caches it can only read the old folio, which
+ * the batch keeps unchanged until it retires.  A writable entry makes the
+ * folio ineligible: it is flushed at the end of the unmap phase and freed
+ * as in mainline, so the read-only entries already deferred for it are
+ * flushed now.
+ *
+ * A read-only PTE proves nothing while @mm has a TLB flush pending: the
+ * PTE may have been write-protected (mprotect(), a NUMA hinting scan,
+ * fork()) by a thread that drops the PTE lock before it flushes, and
+ * other CPUs may still write through their old writable entries.  Such
+ * an entry counts as writable.
+ *
+ * Context: under the PTE lock, right after the PTE was cleared.
+ * Return: what the caller must do with the entry.
+ */
+enum migrc_pte migrc_defer_pte(struct migrc_batch *batch, u8 *state,
+			       struct mm_struct *mm, bool shared_vma,
+			       pte_t pteval, unsigned long uaddr)
+{
+	if (*state == MIGRC_FOLIO_NO)
+		return MIGRC_PTE_MAINLINE;
+	if (!pte_accessible(mm, pteval))
+		return MIGRC_PTE_NONE;
+	if (pte_write(pteval) || shared_vma || migrc_flush_pending(mm)) {
+		if (*state == MIGRC_FOLIO_DEFERRED)
+			migrc_batch_flush(batch);
+		*state = MIGRC_FOLIO_NO;
+		return MIGRC_PTE_MAINLINE;
+	}
+	migrc_batch_add_pte(batch, mm, uaddr);
+	*state = MIGRC_FOLIO_DEFERRED;
+	return MIGRC_PTE_DEFERRED;
+}
+EXPORT_SYMBOL_IF_KUNIT(migrc_defer_pte);
+
+static void migrc_note_mm_deferred(struct mm_struct *mm)
+{
+	s64 seq = atomic64_read(&mm->migrc_seq);
+	s64 new;
+
+	/*
+	 * Advance the "deferred" half, leaving the "flushed" half alone.
+	 * The fully ordered cmpxchg orders the PTE clear before the bump;
+	 * pairs with the atomic64_read() in migrc_mm_pending(), done under
+	 * the same PTE lock by the flush points.
+	 */
+	do {
+		new = (seq & ~(s64)U32_MAX) | (u32)(lower_32_bits(seq) + 1);
+	} while (!atomic64_try_cmpxchg(&mm->migrc_seq, &seq, new));
+}
+
+/**
+ * migrc_batch_add_pte() - defer the flush of one cleared read-only PTE
+ * @batch: the open batch
+ * @mm: the mm the PTE belongs to
+ * @uaddr: the user address it mapped
+ *
+ * Context: under the PTE lock, right after the PTE was cleared.
+ */
+void migrc_batch_add_pte(struct migrc_batch *batch, struct mm_struct *mm,
+			 unsigned long uaddr)
+{
+	arch_migrc_add(&batch->arch, mm, uaddr);
+	migrc_note_mm_deferred(mm);
+}
+EXPORT_SYMBOL_IF_KUNIT(migrc_batch_add_pte);
+
+/**
+ * migrc_batch_add_folio() - keep an old folio until its batch retires
+ * @batch: the open batch whose PTEs mapped @folio
+ * @folio: the old folio; the caller's reference passes to @batch
+ *
+ * @folio must be unmapped, off the LRU, unlocked and without ->mapping.
+ *
+ * Context: process context, no locks needed (@batch is the caller's).
+ */
+void migrc_batch_add_folio(struct migrc_batch *batch, struct folio *folio)
+{
+	long nr = folio_nr_pages(folio);
+
+	VM_WARN_ON_ONCE_FOLIO(folio_mapped(folio), folio);
+	VM_WARN_ON_ONCE_FOLIO(folio_test_lru(folio), folio);
+
+	if (batch->nr_pages + nr > batch->reserved) {
+		/*
+		 * The caller promised at most batch->reserved pages.  Keep
+		 * the folio correct the slow way: flush what the batch may
+		 * cache, then free it now.
+		 */
+		migrc_fail("batch overflows its reservation");
+		migrc_arch_flush(&batch->arch);
+		folio_put(folio);
+		return;
+	}
+
+	list_add_tail(&folio->lru, &batch->folios);
+	batch->nr_pages += nr;
+	node_set(folio_nid(folio), batch->nodes);
+	__set_bit(folio_zonenum(folio), &batch->zones);
+	mod_zone_page_state(folio_zone(folio), NR_MIGRC_PENDING, nr);
+	atomic_long_add(nr, &migrc_pending_pages);
+	count_vm_events(MIGRC_DEFERRED, 1);
+}
+EXPORT_SYMBOL_IF_KUNIT(migrc_batch_add_folio);
+
+/**
+ * migrc_batch_seal() - end a migration round
+ * @batch: the open batch, which the caller gives up
+ *
+ * A batch with folios gets the next generation and joins the pending list.
+ * A batch without folios is dropped: the PTEs it recorded belong to folios
+ * whose migration failed and which were mapped again, read-only, so their
+ * stale translations still point at the right page.
+ *
+ * Context: process context, no locks held.
+ */
+void migrc_batch_seal(struct migrc_batch *batch)
+{
+	unsigned long unused = batch->reserved - batch->nr_pages;
+
+	if (!batch->nr_pages) {
+		atomic_long_sub(batch->reserved, &migrc_reserved);
+		migrc_batch_free(batch);
+		return;
+	}
+
+	/* From now on the batch holds exactly what it keeps. */
+	atomic_long_sub(unused, &migrc_reserved);
+	batch->reserved = batch->nr_pages;
+
+	spin_lock(&migrc_lock);
+	/*
+	 * Fully ordered: the PTE clears recorded in @batch happen before the
+	 * new generation can be read.  Pairs with migrc_read_gen().  Taken
+	 * under migrc_lock so that the list stays in generation order.
+	 */
+	batch->gen = atomic64_inc_return(&migrc_gen);
+	batch->sealed_at = jiffies;
+	list_add_tail(&batch->node, &migrc_pending);
+	WRITE_ONCE(migrc_nr_batches, migrc_nr_batches + 1);
+	spin_unlock(&migrc_lock);
+
+	migrc_stat_inc(MIGRC_STAT_SEALED);
+
+	/* Switched off while this round ran: it must not linger. */
+	if (!migrc_enabled()) {
+		migrc_retire_all(MIGRC_CAUSE_DRAIN);
+		return;
+	}
+
+	if (atomic_long_read(&migrc_reserved) > migrc_cap_high())
+		schedule_work(&migrc_cap_work);
+
+	/* No-op if already queued: it re-arms itself while work remains. */
+	queue_delayed_work(system_unbound_wq, &migrc_age_work,
+			   msecs_to_jiffies(READ_ONCE(migrc_max_age_ms)));
+}
+EXPORT_SYMBOL_IF_KUNIT(migrc_batch_seal);
+
+/**
+ * __migrc_mm_flush_done() - slow path of migrc_mm_flush_done()
+ * @mm: the mm that was flushed on every CPU
+ * @seq: @mm->migrc_seq as read before the flush started
+ * @point: the flush point, for the statistics
+ *
+ * Context: any.
+ */
+void __migrc_mm_flush_done(struct mm_struct *mm, u64 seq,
+			   enum migrc_flush_point point)
+{
+	u32 deferred = lower_32_bits(seq);
+	s64 cur = atomic64_read(&mm->migrc_seq);
+	s64 new;
+
+	count_vm_event(MIGRC_MM_FLUSH);
+	migrc_stat_inc(MIGRC_STAT_FP_FIRST + point);
+
+	/*
+	 * Publish "flushed up to @deferred" unless a concurrent flush
+	 * published a newer count.  The "flushed" half is advanced only
+	 * after the flush completed, so a concurrent caller that still sees
+	 * pending flushes too rather than trusting an unfinished flush.
+	 */
+	do {
+		if ((s32)(upper_32_bits(cur) - deferred) >= 0)
+			break;
+		new = ((s64)deferred << 32) | lower_32_bits(cur);
+	} while (!atomic64_try_cmpxchg(&mm->migrc_seq, &cur, new));
+}
+EXPORT_SYMBOL_IF_KUNIT(__migrc_mm_flush_done);
+
+/**
+ * __migrc_flush_mm() - slow path of migrc_flush_mm()
+ * @mm: the mm
+ * @point: the flush point, for the statistics
+ *
+ * Context: process context with interrupts enabled; may hold the PTE lock.
+ */
+void __migrc_flush_mm(struct mm_struct *mm, enum migrc_flush_point point)
+{
+	u64 seq = migrc_mm_flush_begin(mm);
+
+	if ((point == MIGRC_FP_WRITE_FAULT &&
+	     migrc_hook_disabled(MIGRC_HOOK_WRITE_FAULT)) ||
+	    (point == MIGRC_FP_GUP_WRITE &&
+	     migrc_hook_disabled(MIGRC_HOOK_GUP_WRITE)))
+		return;
+	migrc_arch_flush_mm(mm);
+	migrc_mm_flush_done(mm, seq, point);
+}
+EXPORT_SYMBOL_IF_KUNIT(__migrc_flush_mm);

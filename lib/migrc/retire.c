@@ -1,0 +1,272 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * migrc retirement: the pending list of sealed batches, and retiring
+ * them (trim, one flush for all, free); switching migrc off, which
+ * retires everything; and the fail-safe.
+ *
+ * Locking.  migrc_lock (a spinlock) protects the pending list and the
+ * list-related counters; it is never held across a flush.  migrc_retire_mutex
+ * serialises retirement, so that a caller that returns from a retirement
+ * has seen its memory freed even when another task had detached the
+ * batches first.  Retirement never runs in atomic context.
+ */
+
+#include <linux/atomic.h>
+#include <linux/gfp.h>
+#include <linux/list.h>
+#include <linux/lockdep.h>
+#include <linux/migrc.h>
+#include <linux/mm.h>
+#include <linux/mutex.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/vmstat.h>
+#include <linux/workqueue.h>
+
+#include "migrc.h"
+
+static_assert(MIGRC_RETIRE_PRESSURE + MIGRC_CAUSE_PRESSURE == MIGRC_RETIRE_PRESSURE);
+static_assert(MIGRC_RETIRE_PRESSURE + MIGRC_CAUSE_AGE == MIGRC_RETIRE_AGE);
+static_assert(MIGRC_RETIRE_PRESSURE + MIGRC_CAUSE_CAP == MIGRC_RETIRE_CAP);
+static_assert(MIGRC_RETIRE_PRESSURE + MIGRC_CAUSE_DRAIN == MIGRC_RETIRE_DRAIN);
+
+DEFINE_SPINLOCK(migrc_lock);
+LIST_HEAD(migrc_pending);		/* sealed batches, oldest first */
+/*
+ * Batches on migrc_pending.  Written under migrc_lock with WRITE_ONCE(),
+ * read locklessly with READ_ONCE() only as a hint to skip taking the
+ * locks when nothing is pending; a stale zero only delays a retirement to
+ * the next caller (the age worker guarantees one).
+ */
+unsigned long migrc_nr_batches;
+static DEFINE_MUTEX(migrc_retire_mutex);
+/* Serialises switching on and off, and the static key with it. */
+static DEFINE_MUTEX(migrc_control_mutex);
+
+/*
+ * Pages held by pending batches, and that plus what open batches have
+ * reserved.  migrc_reserved never exceeds migrc_max_pending_pages, so
+ * neither does migrc_pending_pages.
+ */
+atomic_long_t migrc_pending_pages = ATOMIC_LONG_INIT(0);
+atomic_long_t migrc_reserved = ATOMIC_LONG_INIT(0);
+
+/* Where batches come from; created by migrc_init(). */
+struct kmem_cache *migrc_batch_cache;
+
+static void migrc_fail_fn(struct work_struct *work);
+static DECLARE_WORK(migrc_fail_work, migrc_fail_fn);
+
+/*
+ * Set once an impossible state was seen; see migrc_fail().  A plain flag
+ * read with READ_ONCE() by migrc_batch_open(): a round that misses it
+ * still defers correctly, and the work item switches migrc off for good.
+ */
+bool migrc_failed;
+
+/*
+ * Fail safe: an impossible state warns once, stops deferral at once (the
+ * flag is checked by migrc_batch_open()), and, from a context that may
+ * sleep, switches the static key off and retires everything.
+ */
+void migrc_fail(const char *why)
+{
+	WARN_ONCE(1, "migrc: %s; deferral switched off\n", why);
+	WRITE_ONCE(migrc_failed, true);	/* a hint: open batches are still correct */
+	schedule_work(&migrc_fail_work);
+}
+
+static void migrc_fail_fn(struct work_struct *work)
+{
+	migrc_set_enabled(false);
+}
+
+#if IS_ENABLED(CONFIG_KUNIT)
+/* Lets a test that provoked migrc_fail() put things back. */
+void migrc_test_recover(void)
+{
+	flush_work(&migrc_fail_work);
+	WRITE_ONCE(migrc_failed, false);
+	migrc_set_enabled(true);
+}
+EXPORT_SYMBOL_IF_KUNIT(migrc_test_recover);
+
+bool migrc_test_failed(void)
+{
+	return READ_ONCE(migrc_failed);
+}
+EXPORT_SYMBOL_IF_KUNIT(migrc_test_failed);
+
+unsigned long migrc_nr_pending_batches(void)
+{
+	return READ_ONCE(migrc_nr_batches);
+}
+EXPORT_SYMBOL_IF_KUNIT(migrc_nr_pending_batches);
+#endif
+
+void migrc_batch_free(struct migrc_batch *batch)
+{
+	migrc_debug_forget(batch);
+	kmem_cache_free(migrc_batch_cache, batch);
+}
+
+/*
+ * Retire the batches on @victims (detached from the pending list): trim
+ * each against what was already invalidated, flush the union of what is
+ * left once, then free every folio.  Returns the pages freed.
+ */
+static unsigned long migrc_retire_list(struct list_head *victims,
+				       enum migrc_cause cause)
+{
+	struct arch_migrc_batch all;
+	struct migrc_batch *batch, *next;
+	unsigned long pages = 0, batches = 0, trimmed = 0;
+	bool need_flush = false;
+
+	lockdep_assert_held(&migrc_retire_mutex);
+
+	arch_migrc_batch_init(&all);
+	list_for_each_entry(batch, victims, node) {
+		batches++;
+		if (migrc_arch_trim(batch)) {
+			trimmed++;
+			continue;
+		}
+		arch_migrc_fold(&all, &batch->arch);
+		need_flush = true;
+	}
+	/* One invalidation for all of them: no CPU is interrupted twice. */
+	if (need_flush)
+		migrc_arch_flush(&all);
+
+	/* Free on one CPU, so that the drain below finds them. */
+	migrate_disable();
+	list_for_each_entry(batch, victims, node) {
+		struct folio *folio, *tmp;
+
+		list_for_each_entry_safe(folio, tmp, &batch->folios, lru) {
+			long nr = folio_nr_pages(folio);
+
+			list_del(&folio->lru);
+			mod_zone_page_state(folio_zone(folio), NR_MIGRC_PENDING, -nr);
+			if (migrc_debug_check_folio(folio))
+				folio_put(folio);
+			pages += nr;
+		}
+	}
+
+	/*
+	 * The pages went to this CPU's per-cpu lists, which watermark checks
+	 * do not count and where they cannot merge: under pressure, give
+	 * them to the buddy allocator now, before they stop counting as
+	 * pending, so that an allocation that finds nothing pending finds
+	 * them free.
+	 */
+	if (cause == MIGRC_CAUSE_PRESSURE)
+		drain_local_pages(NULL);
+	migrate_enable();
+
+	list_for_each_entry_safe(batch, next, victims, node) {
+		atomic_long_sub(batch->nr_pages, &migrc_pending_pages);
+		atomic_long_sub(batch->reserved, &migrc_reserved);
+		list_del(&batch->node);
+		migrc_batch_free(batch);
+	}
+	if (atomic_long_read(&migrc_reserved) < 0 ||
+	    atomic_long_read(&migrc_pending_pages) < 0)
+		migrc_fail("pending page accounting went negative");
+
+	count_vm_events(MIGRC_RETIRE_PRESSURE + cause, batches);
+	count_vm_events(MIGRC_RETIRE_TRIMMED, trimmed);
+	migrc_stat_add(MIGRC_STAT_FREED_PAGES, pages);
+	migrc_stat_add(MIGRC_STAT_RETIRED, batches);
+	migrc_stat_add(MIGRC_STAT_FLUSH_AVOIDED,
+		       batches - (need_flush ? 1 : 0));
+	return pages;
+}
+
+/*
+ * Detach the pending batches @select picks, oldest first, and retire
+ * them.  @select may stop the walk by returning false once it has what it
+ * needs; see migrc_select_*().
+ */
+unsigned long migrc_retire(migrc_select_t select, void *arg,
+			   enum migrc_cause cause)
+{
+	struct migrc_batch *batch, *next;
+	unsigned long pages;
+	LIST_HEAD(victims);
+
+	might_sleep();
+	mutex_lock(&migrc_retire_mutex);
+	spin_lock(&migrc_lock);
+	list_for_each_entry_safe(batch, next, &migrc_pending, node) {
+		if (!select(batch, arg))
+			continue;
+		list_move_tail(&batch->node, &victims);
+		WRITE_ONCE(migrc_nr_batches, migrc_nr_batches - 1);
+	}
+	spin_unlock(&migrc_lock);
+	pages = list_empty(&victims) ? 0 : migrc_retire_list(&victims, cause);
+	mutex_unlock(&migrc_retire_mutex);
+	return pages;
+}
+
+bool migrc_select_all(struct migrc_batch *batch, void *arg)
+{
+	return true;
+}
+
+/**
+ * migrc_retire_all() - retire every pending batch
+ * @cause: why, for the statistics
+ *
+ * Context: process context, may sleep.
+ * Return: the number of pages freed.
+ */
+unsigned long migrc_retire_all(enum migrc_cause cause)
+{
+	if (!READ_ONCE(migrc_nr_batches))
+		return 0;
+	return migrc_retire(migrc_select_all, NULL, cause);
+}
+EXPORT_SYMBOL_IF_KUNIT(migrc_retire_all);
+
+/**
+ * migrc_nr_pending() - pages held by pending batches
+ *
+ * Context: any.
+ * Return: the number of pages.
+ */
+unsigned long migrc_nr_pending(void)
+{
+	return atomic_long_read(&migrc_pending_pages);
+}
+EXPORT_SYMBOL_IF_KUNIT(migrc_nr_pending);
+
+/* Pages pending plus those reserved by open batches. */
+unsigned long migrc_nr_reserved(void)
+{
+	return atomic_long_read(&migrc_reserved);
+}
+
+/**
+ * migrc_set_enabled() - switch deferral on or off
+ * @on: the new state
+ *
+ * Switching off retires everything pending before it returns.
+ *
+ * Context: process context, may sleep.
+ */
+void migrc_set_enabled(bool on)
+{
+	mutex_lock(&migrc_control_mutex);
+	if (on && !READ_ONCE(migrc_failed))
+		static_branch_enable(&migrc_enabled_key);
+	else if (!on)
+		static_branch_disable(&migrc_enabled_key);
+	mutex_unlock(&migrc_control_mutex);
+	if (!on)
+		migrc_retire_all(MIGRC_CAUSE_DRAIN);
+}
+EXPORT_SYMBOL_IF_KUNIT(migrc_set_enabled);
