@@ -599,10 +599,29 @@ static int cpu_online(int cpu, int on)
 struct toggler {
 	atomic_int stop;
 	int cpus;
-	long cycles, errors;
+	long cycles, errors, retries;
 	struct readers *r;
 	pthread_t tid;
 };
+
+/*
+ * Bring @cpu back.  Under TCG on a busy host a secondary CPU can miss the
+ * kernel's one-second bring-up wait ("CPUn: failed to start", EIO) and
+ * come up on the next try: that is the emulator's timing, not migrc's.
+ * A CPU that stays offline after five tries is an error.
+ */
+static int cpu_bring_up(struct toggler *t, int cpu)
+{
+	int i;
+
+	for (i = 0; i < 5; i++) {
+		if (!cpu_online(cpu, 1))
+			return 0;
+		t->retries++;
+		usleep(100000);
+	}
+	return -1;
+}
 
 static void *toggle_loop(void *arg)
 {
@@ -610,7 +629,7 @@ static void *toggle_loop(void *arg)
 	int cpu = 1;
 
 	while (!atomic_load(&t->stop)) {
-		if (cpu_online(cpu, 0) || cpu_online(cpu, 1))
+		if (cpu_online(cpu, 0) || cpu_bring_up(t, cpu))
 			t->errors++;
 		else
 			t->cycles++;
@@ -704,8 +723,8 @@ static void hotplug(void)
 		       with_pending == cycles && deferred && !atomic_load(&r.stale) &&
 		       !atomic_load(&r.corrupt) && t.cycles &&
 		       sysconf(_SC_NPROCESSORS_ONLN) == cpus,
-		       "%ld offline cycles with pages pending (of %ld), %ld left pending after offline, %ld toggle cycles under load (%ld errors), %ld deferred, %ld reads verified, %ld stale, %ld corrupt; after drain %ld pending, %ld reserved; %ld of %d CPUs online",
-		       with_pending, cycles, left, t.cycles, t.errors, deferred,
+		       "%ld offline cycles with pages pending (of %ld), %ld left pending after offline, %ld toggle cycles under load (%ld errors, %ld bring-up retries), %ld deferred, %ld reads verified, %ld stale, %ld corrupt; after drain %ld pending, %ld reserved; %ld of %d CPUs online",
+		       with_pending, cycles, left, t.cycles, t.errors, t.retries, deferred,
 		       atomic_load(&r.reads), atomic_load(&r.stale),
 		       atomic_load(&r.corrupt), pending(), reserved(),
 		       sysconf(_SC_NPROCESSORS_ONLN), cpus);

@@ -708,28 +708,6 @@ static void mat_test_flush_all_reported(struct kunit *test)
 
 #if defined(CONFIG_ARM64) || defined(CONFIG_RISCV)
 
-/* Switch to fresh mms on this CPU until the ASID allocator rolls over. */
-static long mat_rollover_fn(void *arg)
-{
-	u64 gen = *(u64 *)arg;
-	long n;
-
-	for (n = 0; n < (1L << 18); n++) {
-		struct mm_struct *mm = mm_alloc();
-
-		if (!mm)
-			return -ENOMEM;
-		kthread_use_mm(mm);
-		kthread_unuse_mm(mm);
-		mmput(mm);
-		if (migrc_cpu_clean_since(raw_smp_processor_id(), gen))
-			return 0;
-		if (n % 1024 == 0)
-			cond_resched();
-	}
-	return -ETIMEDOUT;
-}
-
 /* One switch to a fresh mm on this CPU: the first after a rollover flushes. */
 static long mat_switch_fn(void *arg)
 {
@@ -741,6 +719,24 @@ static long mat_switch_fn(void *arg)
 	kthread_unuse_mm(mm);
 	mmput(mm);
 	return 0;
+}
+
+/* Switch to fresh mms on this CPU until the ASID allocator rolls over. */
+static long mat_rollover_fn(void *arg)
+{
+	u64 gen = *(u64 *)arg;
+	long n, ret;
+
+	for (n = 0; n < (1L << 18); n++) {
+		ret = mat_switch_fn(NULL);
+		if (ret)
+			return ret;
+		if (migrc_cpu_clean_since(raw_smp_processor_id(), gen))
+			return 0;
+		if (n % 1024 == 0)
+			cond_resched();
+	}
+	return -ETIMEDOUT;
 }
 
 /*

@@ -41,7 +41,7 @@
 
 #define MT_PAGES		16
 #define MT_READ_MS		200
-#define MT_HOLD_MS		5000
+#define MT_HOLD_MS		10000
 #define MT_HOLD_AFTER		1000
 #define MT_OLD			1ULL
 #define MT_NEW			2ULL
@@ -577,6 +577,26 @@ static void migrc_mm_test_gup_write(struct kunit *test)
 							MIGRC_FP_GUP_WRITE]), before);
 }
 
+/*
+ * A path that changes PTEs through change_protection(): map the range
+ * @prot (its PTEs read-only either way), defer its migration, then write
+ * through @write, which takes that path first.  The mm must have been
+ * flushed (flush_tlb_batched_pending()) and no reader may see old data.
+ */
+static void mt_batched_flush_case(struct kunit *test, unsigned long prot,
+				  int (*write)(struct mt *mt, int i))
+{
+	unsigned long before = mt_event(MIGRC_MM_FLUSH);
+	struct mt *mt = mt_setup(test, prot);
+
+	if (prot & PROT_WRITE)
+		mt_wrprotect(mt);
+	mt_start_readers(mt);
+	mt_migrate_deferred(mt);
+	mt_write_and_check(mt, write);
+	KUNIT_EXPECT_GT(test, mt_event(MIGRC_MM_FLUSH), before);
+}
+
 static int mt_write_after_mprotect(struct mt *mt, int i)
 {
 	if (i == 0 && mt_mprotect(mt, PROT_READ | PROT_WRITE))
@@ -590,13 +610,7 @@ static int mt_write_after_mprotect(struct mt *mt, int i)
  */
 static void migrc_mm_test_mprotect(struct kunit *test)
 {
-	unsigned long before = mt_event(MIGRC_MM_FLUSH);
-	struct mt *mt = mt_setup(test, PROT_READ);
-
-	mt_start_readers(mt);
-	mt_migrate_deferred(mt);
-	mt_write_and_check(mt, mt_write_after_mprotect);
-	KUNIT_EXPECT_GT(test, mt_event(MIGRC_MM_FLUSH), before);
+	mt_batched_flush_case(test, PROT_READ, mt_write_after_mprotect);
 }
 
 /*
@@ -623,14 +637,8 @@ static int mt_write_after_uffd_resolve(struct mt *mt, int i)
 
 static void migrc_mm_test_uffd_wp_resolve(struct kunit *test)
 {
-	unsigned long before = mt_event(MIGRC_MM_FLUSH);
-	struct mt *mt = mt_setup(test, PROT_READ | PROT_WRITE);
-
-	mt_wrprotect(mt);
-	mt_start_readers(mt);
-	mt_migrate_deferred(mt);
-	mt_write_and_check(mt, mt_write_after_uffd_resolve);
-	KUNIT_EXPECT_GT(test, mt_event(MIGRC_MM_FLUSH), before);
+	mt_batched_flush_case(test, PROT_READ | PROT_WRITE,
+			      mt_write_after_uffd_resolve);
 }
 
 /*
@@ -663,14 +671,8 @@ static int mt_write_after_numa_hint(struct mt *mt, int i)
 
 static void migrc_mm_test_numa_hint(struct kunit *test)
 {
-	unsigned long before = mt_event(MIGRC_MM_FLUSH);
-	struct mt *mt = mt_setup(test, PROT_READ | PROT_WRITE);
-
-	mt_wrprotect(mt);
-	mt_start_readers(mt);
-	mt_migrate_deferred(mt);
-	mt_write_and_check(mt, mt_write_after_numa_hint);
-	KUNIT_EXPECT_GT(test, mt_event(MIGRC_MM_FLUSH), before);
+	mt_batched_flush_case(test, PROT_READ | PROT_WRITE,
+			      mt_write_after_numa_hint);
 }
 
 /*
@@ -1138,7 +1140,8 @@ static void migrc_mm_test_backend_flush_invalidates(struct kunit *test)
 	mmap_write_unlock(mt->mm);
 	KUNIT_ASSERT_TRUE(test, swap.done);
 	mt_publish(mt, 0, MT_NEW);
-	msleep(MT_READ_MS);
+	/* Held readers see it at once; keep their stretch short on a busy host. */
+	msleep(mt->hold ? MT_READ_MS / 10 : MT_READ_MS);
 
 	migrc_batch_add_pte(batch, mt->mm, mt->addr);
 	migrc_arch_flush(&batch->arch);
