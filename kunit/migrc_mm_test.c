@@ -1136,10 +1136,12 @@ static void migrc_mm_test_backend_flush_invalidates(struct kunit *test)
 	for (attempt = 0; attempt < 5; attempt++) {
 		/* Before the PTE is changed, so that failing here leaves it intact. */
 		batch = migrc_batch_open(1);
-		KUNIT_ASSERT_NOT_NULL_MSG(test, batch, "migrc %s%s, %lu pending, %lu reserved, cap %lu",
+		KUNIT_ASSERT_NOT_NULL_MSG(test, batch,
+					  "migrc %s%s, %lu pending, %lu reserved, cap %lu",
 					  migrc_enabled() ? "on" : "off",
-					  migrc_test_failed() ? " (failed)" : "", migrc_nr_pending(),
-					  migrc_nr_reserved(), READ_ONCE(migrc_max_pending_pages));
+					  migrc_test_failed() ? " (failed)" : "",
+					  migrc_nr_pending(), migrc_nr_reserved(),
+					  READ_ONCE(migrc_max_pending_pages));
 		WRITE_ONCE(mt->stop, false);
 		WRITE_ONCE(mt->flushed, false);
 		atomic_long_set(&mt->stale, 0);
