@@ -541,6 +541,7 @@ static int mat_user_fn(void *arg)
 
 	kthread_use_mm(u->mm);
 	atomic_set_release(&u->done, 1);
+	/* Pairs with the WRITE_ONCE() in mat_test_x86_trim_real(). */
 	while (!READ_ONCE(u->exit)) {
 		if (atomic_read_acquire(&u->go) == seen) {
 			/* Let the CPU's other work run now and then. */
@@ -573,6 +574,7 @@ static void mat_user_do(struct mat_user *u, int cmd)
 
 static unsigned long mat_switches(struct task_struct *t)
 {
+	/* The scheduler's own counters, read from another CPU. */
 	return READ_ONCE(t->nvcsw) + READ_ONCE(t->nivcsw);
 }
 
@@ -634,6 +636,7 @@ static void mat_test_x86_trim_real(struct kunit *test)
 
 	arch_migrc_flush(b);
 	for (i = 0; i < 3; i++) {
+		/* Pairs with the READ_ONCE() in mat_user_fn(). */
 		WRITE_ONCE(u[i].exit, true);
 		kthread_stop(u[i].task);
 	}

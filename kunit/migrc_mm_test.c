@@ -1142,8 +1142,9 @@ static void migrc_mm_test_backend_flush_invalidates(struct kunit *test)
 					  migrc_test_failed() ? " (failed)" : "",
 					  migrc_nr_pending(), migrc_nr_reserved(),
 					  READ_ONCE(migrc_max_pending_pages));
-		WRITE_ONCE(mt->stop, false);
-		WRITE_ONCE(mt->flushed, false);
+		/* No reader runs between two attempts. */
+		mt->stop = false;
+		mt->flushed = false;
 		atomic_long_set(&mt->stale, 0);
 		atomic_long_set(&mt->stale_after, 0);
 		atomic_long_set(&mt->proof, 0);

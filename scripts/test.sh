@@ -25,6 +25,19 @@ done
 summary=()
 tp=0 tf=0 ts=0
 
+# tally NAME COUNTS: add one component's "passed failed skipped" counts
+# file to the summary and the totals.  A missing file (the component did
+# not build, boot or finish) is one failure.
+tally() {
+	local p=0 f=1 s=0 line
+
+	[[ -f $2 ]] && read -r p f s < "$2"
+	line="$1: $p passed, $f failed"
+	[[ $s -gt 0 ]] && line+=", $s skipped"
+	summary+=("$line")
+	tp=$((tp + p)) tf=$((tf + f)) ts=$((ts + s))
+}
+
 # make test runs make check first; its checks count as tests.
 if [[ -n ${CHECK:-} ]]; then
 	echo "=== check"
@@ -41,43 +54,21 @@ for r in "${runs[@]}"; do
 	echo "=== kunit $name"
 	rm -f "$BUILD/kunit-$name.counts"
 	./scripts/kunit.sh "$arch" $variant
-	if [[ -f $BUILD/kunit-$name.counts ]]; then
-		read -r p f s < "$BUILD/kunit-$name.counts"
-	else
-		p=0 f=1 s=0
-	fi
-	line="kunit $name: $p passed, $f failed"
-	[[ $s -gt 0 ]] && line+=", $s skipped"
-	summary+=("$line")
-	tp=$((tp + p)) tf=$((tf + f)) ts=$((ts + s))
+	tally "kunit $name" "$BUILD/kunit-$name.counts"
 done
 
-# The stale-data scenarios in the make run guest (guest/scenarios.c).
-for arch in "$@"; do
-	echo "=== guest scenarios $arch"
-	rm -f "$BUILD/guest-$arch.counts"
-	WORKLOAD=scenarios ./scripts/run.sh "$arch"
-	if [[ -f $BUILD/guest-$arch.counts ]]; then
-		read -r p f s < "$BUILD/guest-$arch.counts"
-	else
-		p=0 f=1 s=0
-	fi
-	summary+=("guest scenarios $arch: $p passed, $f failed")
-	tp=$((tp + p)) tf=$((tf + f)) ts=$((ts + s))
-done
-
-# The stress tests (guest/stress.c): pressure, CPU hotplug, bad input.
-for arch in "$@"; do
-	echo "=== guest stress $arch"
-	rm -f "$BUILD/guest-$arch-stress.counts"
-	WORKLOAD=stress ./scripts/run.sh "$arch"
-	if [[ -f $BUILD/guest-$arch-stress.counts ]]; then
-		read -r p f s < "$BUILD/guest-$arch-stress.counts"
-	else
-		p=0 f=1 s=0
-	fi
-	summary+=("guest stress $arch: $p passed, $f failed")
-	tp=$((tp + p)) tf=$((tf + f)) ts=$((ts + s))
+# The guest: the stale-data scenarios (guest/scenarios.c), then the stress
+# tests (guest/stress.c: pressure, CPU hotplug, bad input).
+for wl in scenarios stress; do
+	for arch in "$@"; do
+		suffix=-$wl
+		[[ $wl == scenarios ]] && suffix=	# the scenarios' file predates stress
+		counts=$BUILD/guest-$arch$suffix.counts
+		echo "=== guest $wl $arch"
+		rm -f "$counts"
+		WORKLOAD=$wl ./scripts/run.sh "$arch"
+		tally "guest $wl $arch" "$counts"
+	done
 done
 
 echo

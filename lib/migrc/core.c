@@ -137,6 +137,7 @@ void migrc_note_online_cpus_clean(u64 gen)
 	for_each_online_cpu(cpu) {
 		u64 *clean = per_cpu_ptr(&migrc_clean_gen, cpu);
 
+		/* Pairs with the READ_ONCE() in migrc_cpu_clean_gen(). */
 		if (migrc_gen_before(READ_ONCE(*clean), gen))
 			WRITE_ONCE(*clean, gen);
 	}
