@@ -12,7 +12,9 @@
 # x86_64 the firmware describes node 1 as slower (ACPI HMAT), so the
 # kernel puts it in a lower memory tier and demotes to it.
 #
-# usage: run.sh ARCH     (WORKLOAD=a,b DURATION=s WS_PAGES=n in the env)
+# usage: run.sh ARCH     (WORKLOAD=a,b DURATION=s WS_PAGES=n in the env; for the
+# scenarios also SCENARIOS=a,b to run only those, CHECKER=0 without the
+# debug checker, MIGRC_HOOKS=mask with hooks switched off)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -82,8 +84,12 @@ mkdir -p "$results"
 boot() {
 	local layout=$1 wl=$2 log=$out/console-${3:-$1}.log extra=${4:-${MIGRC_HOOKS:+migrc_disable_hooks=$MIGRC_HOOKS}}
 	local numa machine_x=("${machine[@]}") tier=
-	# The tests (scenarios, stress, soak) run with migrc's debug checker on.
-	[[ $wl == scenarios || $wl == stress || $wl == soak ]] && extra+=" page_table_check=on"
+	# The tests (scenarios, stress, soak) run with migrc's debug checker
+	# on, unless CHECKER=0 (to see a missed flush as stale data: the
+	# checker fails migrc safe when it finds one).
+	[[ ($wl == scenarios || $wl == stress || $wl == soak) && ${CHECKER:-1} != 0 ]] &&
+		extra+=" page_table_check=on"
+	[[ -n ${SCENARIOS:-} ]] && extra+=" SCENARIOS=$SCENARIOS"
 	# One socket per node, so the CPU topology agrees with the NUMA one.
 	local smp=(-smp 4,sockets=2,cores=2,threads=1)
 
