@@ -83,7 +83,10 @@ mkdir -p "$results"
 # added to the kernel command line instead of migrc_disable_hooks=$MIGRC_HOOKS.
 boot() {
 	local layout=$1 wl=$2 log=$out/console-${3:-$1}.log extra=${4:-${MIGRC_HOOKS:+migrc_disable_hooks=$MIGRC_HOOKS}}
-	local numa machine_x=("${machine[@]}") tier=
+	local numa machine_x=("${machine[@]}") tier= mem=1024
+	# GUEST_MB= sizes the numa layout (default 1024): the cap on pending
+	# pages, and with it how many rounds a run needs, scales with memory.
+	[[ $layout == numa ]] && mem=${GUEST_MB:-1024}
 	# The tests (scenarios, stress, soak) run with migrc's debug checker
 	# on, unless CHECKER=0 (to see a missed flush as stale data: the
 	# checker fails migrc safe when it finds one).
@@ -94,11 +97,11 @@ boot() {
 	local smp=(-smp 4,sockets=2,cores=2,threads=1)
 
 	if [[ $layout == numa ]]; then
-		numa=(-object memory-backend-ram,id=m0,size=512M
-		      -object memory-backend-ram,id=m1,size=512M
+		numa=(-object memory-backend-ram,id=m0,size=$((mem / 2))M
+		      -object memory-backend-ram,id=m1,size=$((mem / 2))M
 		      -numa node,nodeid=0,cpus=0-1,memdev=m0
 		      -numa node,nodeid=1,cpus=2-3,memdev=m1)
-		say "booting: 4 CPUs, 2 NUMA nodes of 512 MiB with 2 CPUs each (QEMU TCG)"
+		say "booting: 4 CPUs, 2 NUMA nodes of $((mem / 2)) MiB with 2 CPUs each (QEMU TCG)"
 	else
 		numa=(-object memory-backend-ram,id=m0,size=256M
 		      -object memory-backend-ram,id=m1,size=768M
@@ -126,7 +129,7 @@ boot() {
 		say "booting: tiering layout, node 0 256 MiB with the CPUs, node 1 768 MiB (QEMU TCG)"
 	fi
 	say "workloads: ${wl//,/, }; ${duration}s per workload and mode, migrc off then on"
-	timeout "${limit:-$((600 + 60 * duration))}" "$qemu" -nodefaults -m 1024 "${smp[@]}" "${numa[@]}" \
+	timeout "${limit:-$((600 + 60 * duration))}" "$qemu" -nodefaults -m "$mem" "${smp[@]}" "${numa[@]}" \
 		"${machine_x[@]}" -kernel "$out/$image" -initrd "$initrd" \
 		-append "console=$console loglevel=5 panic=-1 WORKLOAD=$wl DURATION=$duration ${WS_PAGES:+WS_PAGES=$WS_PAGES} ${SOAK_MINUTES:+SOAK_MINUTES=$SOAK_MINUTES} $extra ${tier:+TIER=1}" \
 		-no-reboot -nographic -serial stdio 2>&1 | stdbuf -oL tr -d '\r' | tee "$log" |
