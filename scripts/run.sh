@@ -44,6 +44,16 @@ done
 export PATH=$ccbin:$PATH CCACHE_BASEDIR=$BUILD
 export KBUILD_BUILD_TIMESTAMP="2026-01-01" KBUILD_BUILD_USER=migrc KBUILD_BUILD_HOST=migrc
 
+workload=${WORKLOAD:-tiering,pingpong}
+duration=${DURATION:-8}
+# stress-ng (guest/stressng.c): DURATION is per stressor, 10 s by default.
+[[ $workload == stressng ]] && duration=${DURATION:-10}
+# Debian 12 has no riscv64 port, so no stress-ng to run there.
+if [[ $workload == stressng && $arch == riscv ]]; then
+	say "no stress-ng for riscv: Debian 12 (bookworm) has no riscv64 packages"
+	exit 2
+fi
+
 # Kernel: the fragments over the defaults, rebuilt only when they change.
 frag=$out/fragment.config
 cat "$ROOT/guest/config/common.config" "$ROOT/guest/config/$arch.config" > "$frag.new"
@@ -73,8 +83,26 @@ if [[ ! -f $initrd || $(cat "$initrd.sources" 2>/dev/null) != "$sources" ]]; the
 	echo "$sources" > "$initrd.sources"
 fi
 
-workload=${WORKLOAD:-tiering,pingpong}
-duration=${DURATION:-8}
+# The stress-ng test boots that archive followed by a second one with
+# Debian's stress-ng, its libraries and its loader (scripts/stress-ng.sh;
+# the kernel unpacks concatenated archives in turn), rebuilt when either
+# differs: its sources are the first's and every staged file and link.
+if [[ $workload == stressng ]]; then
+	sngroot=$("$ROOT/scripts/stress-ng.sh" "$arch") || exit
+	sng=$out/initramfs-stressng.cpio.gz
+	sngsources=$( { echo "$sources"; cd "$sngroot" &&
+			find . -printf '%p %m %l\n' | LC_ALL=C sort &&
+			find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha1sum; } |
+		      sha1sum | cut -d' ' -f1)
+	if [[ ! -f $sng || $(cat "$sng.sources" 2>/dev/null) != "$sngsources" ]]; then
+		{ cat "$initrd"; (cd "$sngroot" && find . | LC_ALL=C sort |
+				  cpio -o -H newc --quiet | gzip -6); } > "$sng.new"
+		mv "$sng.new" "$sng"
+		echo "$sngsources" > "$sng.sources"
+	fi
+	initrd=$sng
+fi
+
 results=$BUILD/results
 mkdir -p "$results"
 
@@ -87,11 +115,11 @@ boot() {
 	# GUEST_MB= sizes the numa layout (default 1024): the cap on pending
 	# pages, and with it how many rounds a run needs, scales with memory.
 	[[ $layout == numa ]] && mem=${GUEST_MB:-1024}
-	# The tests (scenarios, stress, soak) run with migrc's debug checker
-	# on, unless CHECKER=0 (to see a missed flush as stale data: the
-	# checker fails migrc safe when it finds one).
-	[[ ($wl == scenarios || $wl == stress || $wl == soak) && ${CHECKER:-1} != 0 ]] &&
-		extra+=" page_table_check=on"
+	# The tests (scenarios, stress, stressng, soak) run with migrc's
+	# debug checker on, unless CHECKER=0 (to see a missed flush as stale
+	# data: the checker fails migrc safe when it finds one).
+	[[ ($wl == scenarios || $wl == stress || $wl == soak || $wl == stressng) &&
+	   ${CHECKER:-1} != 0 ]] && extra+=" page_table_check=on"
 	[[ -n ${SCENARIOS:-} ]] && extra+=" SCENARIOS=$SCENARIOS"
 	# One socket per node, so the CPU topology agrees with the NUMA one.
 	local smp=(-smp 4,sockets=2,cores=2,threads=1)
@@ -182,6 +210,15 @@ if [[ $workload == stress ]]; then
 	boot numa bootparams bootparams "$bad"
 	count stress "$BUILD/guest-$arch-stress${MIGRC_HOOKS:+-hooks$MIGRC_HOOKS}.counts" \
 		"$out/console-stress.log" "$out/console-bootparams.log"
+	exit
+fi
+
+# Debian's stress-ng (guest/stressng.c): the migration, mprotect, fork,
+# remap, fault and GUP stressors one after the other with migrc on, its
+# debug checker on.  Counts in build/guest-ARCH-stressng.counts.
+if [[ $workload == stressng ]]; then
+	boot numa stressng stressng
+	count stressng "$BUILD/guest-$arch-stressng.counts" "$out/console-stressng.log"
 	exit
 fi
 

@@ -57,10 +57,12 @@ for r in "${runs[@]}"; do
 	tally "kunit $name" "$BUILD/kunit-$name.counts"
 done
 
-# The guest: the stale-data scenarios (guest/scenarios.c), then the stress
-# tests (guest/stress.c: pressure, CPU hotplug, bad input).
-for wl in scenarios stress; do
+# The guest: the stale-data scenarios (guest/scenarios.c), the stress
+# tests (guest/stress.c: pressure, CPU hotplug, bad input), then Debian's
+# stress-ng (guest/stressng.c; x86_64 and arm64: bookworm has no riscv64).
+for wl in scenarios stress stressng; do
 	for arch in "$@"; do
+		[[ $wl == stressng && $arch == riscv ]] && continue
 		suffix=-$wl
 		[[ $wl == scenarios ]] && suffix=	# the scenarios' file predates stress
 		counts=$BUILD/guest-$arch$suffix.counts
