@@ -7,7 +7,11 @@
 #
 # usage: kunit.sh ARCH [VARIANT]   ARCH: x86_64 | arm64 | riscv
 #   VARIANT names an extra kunitconfig, lib/migrc/<variant>.kunitconfig
-#   (for example "kcsan").
+#   (for example "kcsan").  A variant's kernel is also the guest kernel
+#   of that variant (scripts/run.sh with VARIANT=, booted with
+#   kunit.enable=0): it gets the guest's config fragments too
+#   (guest/config/common.config and guest/config/<arch>.config), so one
+#   sanitizer build serves both the suites and the guest scenarios.
 #
 # Prints the kunit.py output, then one line
 #   kunit <arch>[-<variant>]: N passed, N failed, N skipped
@@ -50,7 +54,11 @@ args=(run --kunitconfig=lib/migrc
       --build_dir="$out" --jobs="$(nproc)" --timeout=900
       --json="$out.json")
 [[ -n $cross ]] && args+=(--cross_compile="$cross")
-[[ -n $variant ]] && args+=(--kunitconfig="lib/migrc/$variant.kunitconfig")
+if [[ -n $variant ]]; then
+	args+=(--kunitconfig="lib/migrc/$variant.kunitconfig"
+	       --kunitconfig="$ROOT/guest/config/common.config"
+	       --kunitconfig="$ROOT/guest/config/$arch.config")
+fi
 [[ -n ${KUNIT_KCONFIG_ADD:-} ]] && for k in $KUNIT_KCONFIG_ADD; do args+=(--kconfig_add="$k"); done
 
 cd "$TREE"
