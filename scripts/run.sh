@@ -138,9 +138,23 @@ boot() {
 	grep -E '^(integrity|tiering|migrc):' "$log" | head -20 || true
 }
 
+# A kernel report in a guest console: BUG: (KASAN, KCSAN, KFENCE, sleeping
+# in atomic, bad page state, ...), WARNING: (WARN*, the debug checker,
+# lockdep's circular/recursive locking, inconsistent lock state, suspicious
+# RCU usage), BUG_ON() and VM_BUG_ON*() (page_table_check's among them:
+# "kernel BUG at", an Oops, the folio dump), faults in the kernel, UBSAN,
+# a panic, an RCU stall or a hung task.  No line of /init matches.
+reports='BUG:|WARNING:|kernel BUG at|Oops|Internal error:|Unable to handle kernel|'
+reports+='general protection fault|Kernel panic|UBSAN:|KASAN:|KCSAN:|KFENCE:|'
+reports+='possible (circular|recursive) locking|inconsistent lock state|'
+reports+='lock held when returning|page dumped because|'
+reports+='detected stall|blocked for more than'
+
 # count WHAT COUNTS LOG...: print the @@test lines of the logs, write
 # "passed failed skipped" to COUNTS.  A log without its "@@WHAT done" line
-# or with a kernel report counts one failure more.
+# or with a kernel report counts one failure more; the reports are printed
+# (up to 40 lines a log: each report line and what follows it; the log
+# has it all).
 count() {
 	local what=$1 counts=$2 log passed=0 failed=0
 	shift 2
@@ -149,7 +163,11 @@ count() {
 		passed=$((passed + $(grep -c '^@@test .* ok' "$log" || true)))
 		failed=$((failed + $(grep -c '^@@test .* FAIL' "$log" || true)))
 		grep -q "^@@$what done" "$log" || failed=$((failed + 1))
-		grep -E 'BUG:|WARNING:|Oops|Kernel panic|UBSAN|KASAN' "$log" && failed=$((failed + 1))
+		if grep -qE "$reports" "$log"; then
+			failed=$((failed + 1))
+			say "kernel report(s) in $log:"
+			grep -E -A25 "$reports" "$log" | head -40 || true
+		fi
 	done
 	echo "$passed $failed 0" > "$counts"
 	say "$what: $passed passed, $failed failed"
