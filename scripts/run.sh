@@ -15,13 +15,24 @@
 # usage: run.sh ARCH     (WORKLOAD=a,b DURATION=s WS_PAGES=n in the env; for the
 # scenarios also SCENARIOS=a,b to run only those, CHECKER=0 without the
 # debug checker, MIGRC_HOOKS=mask with hooks switched off)
+#
+# VARIANT=kasan|kcsan (make test): boot the sanitizer KUnit kernel that
+# `scripts/kunit.sh ARCH VARIANT` built in build/kunit-ARCH-VARIANT (it has
+# the guest's config fragments too) instead of building a guest kernel,
+# with kunit.enable=0 so that the suites do not run again, and SANITIZER=1
+# for /init (longer time limits; every check the same).  Logs go to
+# build/guest-ARCH-VARIANT, counts to build/guest-ARCH-VARIANT[-stress].counts.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-$ROOT/build}
 TREE=$BUILD/linux
 arch=${1:-x86_64}
-out=$BUILD/guest-$arch
+variant=${VARIANT:-}
+name=$arch${variant:+-$variant}
+out=$BUILD/guest-$name
+kdir=$out	# where the kernel image is
+[[ -n $variant ]] && kdir=$BUILD/kunit-$name
 
 case $arch in
 x86_64)	cross= ; qemu=qemu-system-x86_64; image=arch/x86/boot/bzImage
@@ -45,20 +56,30 @@ export PATH=$ccbin:$PATH CCACHE_BASEDIR=$BUILD
 export KBUILD_BUILD_TIMESTAMP="2026-01-01" KBUILD_BUILD_USER=migrc KBUILD_BUILD_HOST=migrc
 
 # Kernel: the fragments over the defaults, rebuilt only when they change.
-frag=$out/fragment.config
-cat "$ROOT/guest/config/common.config" "$ROOT/guest/config/$arch.config" > "$frag.new"
-if ! cmp -s "$frag.new" "$frag" || [[ ! -f $out/.config ]]; then
-	mv "$frag.new" "$frag"
-	cp "$frag" "$out/.config"
-	make -s -C "$TREE" O="$out" ARCH="$arch" CROSS_COMPILE="$cross" olddefconfig
+# A variant's kernel is kunit.sh's build: use it as it is.
+if [[ -n $variant ]]; then
+	[[ -f $kdir/$image && -f $kdir/.config ]] ||
+		{ say "no $variant kernel in $kdir: run scripts/kunit.sh $arch $variant first"; exit 1; }
+	grep -q '^CONFIG_BLK_DEV_INITRD=y' "$kdir/.config" ||
+		{ say "$kdir was built without the guest's config fragments"; exit 1; }
+	say "the $variant KUnit kernel of $kdir, suites off, with" \
+	    $(sed -n 's/^CONFIG_\(KASAN\|KCSAN\|PROVE_LOCKING\|DEBUG_VM\|PAGE_TABLE_CHECK\)=y$/\1/p' "$kdir/.config")
 else
-	rm -f "$frag.new"
+	frag=$out/fragment.config
+	cat "$ROOT/guest/config/common.config" "$ROOT/guest/config/$arch.config" > "$frag.new"
+	if ! cmp -s "$frag.new" "$frag" || [[ ! -f $out/.config ]]; then
+		mv "$frag.new" "$frag"
+		cp "$frag" "$out/.config"
+		make -s -C "$TREE" O="$out" ARCH="$arch" CROSS_COMPILE="$cross" olddefconfig
+	else
+		rm -f "$frag.new"
+	fi
+	say "building the kernel in $out (a few minutes the first time)"
+	start=$SECONDS
+	make -s -C "$TREE" O="$out" ARCH="$arch" CROSS_COMPILE="$cross" -j"$(nproc)" >"$out/build.log" 2>&1 ||
+		{ tail -30 "$out/build.log"; exit 1; }
+	say "kernel ready ($((SECONDS - start))s)"
 fi
-say "building the kernel in $out (a few minutes the first time)"
-start=$SECONDS
-make -s -C "$TREE" O="$out" ARCH="$arch" CROSS_COMPILE="$cross" -j"$(nproc)" >"$out/build.log" 2>&1 ||
-	{ tail -30 "$out/build.log"; exit 1; }
-say "kernel ready ($((SECONDS - start))s)"
 
 # Initramfs: one static program as /init, rebuilt when the sources differ
 # from those it was built from (not by date: another checkout sharing
@@ -93,6 +114,8 @@ boot() {
 	[[ ($wl == scenarios || $wl == stress || $wl == soak) && ${CHECKER:-1} != 0 ]] &&
 		extra+=" page_table_check=on"
 	[[ -n ${SCENARIOS:-} ]] && extra+=" SCENARIOS=$SCENARIOS"
+	# A sanitizer KUnit kernel: no suites this time, slower kernel paths.
+	[[ -n $variant ]] && extra+=" kunit.enable=0 SANITIZER=1"
 	# One socket per node, so the CPU topology agrees with the NUMA one.
 	local smp=(-smp 4,sockets=2,cores=2,threads=1)
 
@@ -129,8 +152,12 @@ boot() {
 		say "booting: tiering layout, node 0 256 MiB with the CPUs, node 1 768 MiB (QEMU TCG)"
 	fi
 	say "workloads: ${wl//,/, }; ${duration}s per workload and mode, migrc off then on"
-	timeout "${limit:-$((600 + 60 * duration))}" "$qemu" -nodefaults -m "$mem" "${smp[@]}" "${numa[@]}" \
-		"${machine_x[@]}" -kernel "$out/$image" -initrd "$initrd" \
+	# A sanitizer kernel takes longer (the stress tests' own limits are
+	# three times theirs there, 1800 s in all): twice the time.
+	local secs=${limit:-$((600 + 60 * duration))}
+	[[ -n $variant && -z ${limit:-} ]] && secs=$((2 * secs))
+	timeout "$secs" "$qemu" -nodefaults -m "$mem" "${smp[@]}" "${numa[@]}" \
+		"${machine_x[@]}" -kernel "$kdir/$image" -initrd "$initrd" \
 		-append "console=$console loglevel=5 panic=-1 WORKLOAD=$wl DURATION=$duration ${WS_PAGES:+WS_PAGES=$WS_PAGES} ${SOAK_MINUTES:+SOAK_MINUTES=$SOAK_MINUTES} $extra ${tier:+TIER=1}" \
 		-no-reboot -nographic -serial stdio 2>&1 | stdbuf -oL tr -d '\r' | tee "$log" |
 		sed -un 's/^@@progress /    .. /p' || true
@@ -175,10 +202,10 @@ count() {
 }
 
 # The stale-data scenarios (make test, make mutate): one line per scenario,
-# counts in build/guest-ARCH.counts as "passed failed skipped".
+# counts in build/guest-ARCH[-VARIANT].counts as "passed failed skipped".
 if [[ $workload == scenarios ]]; then
 	boot numa scenarios
-	count scenarios "$BUILD/guest-$arch${MIGRC_HOOKS:+-hooks$MIGRC_HOOKS}.counts" \
+	count scenarios "$BUILD/guest-$name${MIGRC_HOOKS:+-hooks$MIGRC_HOOKS}.counts" \
 		"$out/console-numa.log"
 	exit
 fi
@@ -186,7 +213,7 @@ fi
 # The stress tests (guest/stress.c): pressure, CPU hotplug and bad knob
 # input in one boot, then a short second boot with bad boot parameters
 # (migrc=off and migrc_disable_hooks=0 first, so that a bad value taken
-# for a good one shows).  Counts in build/guest-ARCH-stress.counts.
+# for a good one shows).  Counts in build/guest-ARCH[-VARIANT]-stress.counts.
 if [[ $workload == stress ]]; then
 	boot numa stress stress
 	nhooks=$(sed -n '/^enum migrc_hook {/,/NR_MIGRC_HOOKS/p' "$ROOT/include/linux/migrc.h" |
@@ -198,7 +225,7 @@ if [[ $workload == stress ]]; then
 	bad+=" migrc_disable_hooks=$((1 << nhooks)) migrc_disable_hooks=0xffffffff"
 	bad+=" migrc_disable_hooks=99999999999999999999999 migrc_disable_hooks=1,2"
 	boot numa bootparams bootparams "$bad"
-	count stress "$BUILD/guest-$arch-stress${MIGRC_HOOKS:+-hooks$MIGRC_HOOKS}.counts" \
+	count stress "$BUILD/guest-$name-stress${MIGRC_HOOKS:+-hooks$MIGRC_HOOKS}.counts" \
 		"$out/console-stress.log" "$out/console-bootparams.log"
 	exit
 fi
@@ -210,10 +237,12 @@ if [[ $workload == soak ]]; then
 	limit=$((900 + 90 * SOAK_MINUTES))
 	boot tier soak soak
 	sed -n 's/^@@soak {/  {/p' "$out/console-soak.log"
-	count soak "$BUILD/guest-$arch-soak.counts" "$out/console-soak.log"
+	count soak "$BUILD/guest-$name-soak.counts" "$out/console-soak.log"
 	exit
 fi
 
+# The benchmark's figures would be the sanitizer's, in results/ARCH.json.
+[[ -z $variant ]] || { say "VARIANT= is for the tests (scenarios, stress, soak)"; exit 2; }
 logs=()
 numa_wl=$(tr , '\n' <<<"$workload" | { grep -v '^tiering$' || true; } | paste -sd, -)
 if [[ -n $numa_wl ]]; then
