@@ -16,7 +16,8 @@ for arch in "$@"; do
 	runs+=("$arch:")
 done
 # The suites under KCSAN (x86_64), and on debug kernels with KASAN,
-# lockdep, DEBUG_VM and PAGE_TABLE_CHECK (x86_64 and arm64).
+# lockdep, DEBUG_VM and PAGE_TABLE_CHECK (x86_64 and arm64); each of
+# these kernels then boots the guest scenarios and stress tests.
 for arch in "$@"; do
 	[[ $arch == x86_64 ]] && runs+=("x86_64:kcsan")
 	[[ $arch == x86_64 || $arch == arm64 ]] && runs+=("$arch:kasan")
@@ -47,6 +48,20 @@ if [[ -n ${CHECK:-} ]]; then
 	summary+=("check: $p passed, $f failed")
 	tp=$((tp + p)) tf=$((tf + f))
 fi
+# guest WORKLOAD ARCH [VARIANT]: one guest run of scripts/run.sh, tallied
+# as "guest WORKLOAD ARCH[-VARIANT]".
+guest() {
+	local wl=$1 arch=$2 variant=${3:-} name counts
+
+	name=$arch${variant:+-$variant}
+	counts=$BUILD/guest-$name-$wl.counts
+	[[ $wl == scenarios ]] && counts=$BUILD/guest-$name.counts	# predates stress
+	echo "=== guest $wl $name"
+	rm -f "$counts"
+	VARIANT=$variant WORKLOAD=$wl ./scripts/run.sh "$arch"
+	tally "guest $wl $name" "$counts"
+}
+
 for r in "${runs[@]}"; do
 	arch=${r%%:*}
 	variant=${r#*:}
@@ -55,6 +70,12 @@ for r in "${runs[@]}"; do
 	rm -f "$BUILD/kunit-$name.counts"
 	./scripts/kunit.sh "$arch" $variant
 	tally "kunit $name" "$BUILD/kunit-$name.counts"
+	# A sanitizer kernel is also a guest kernel (kunit.sh): the scenarios
+	# and the stress tests run on it too, and any report fails them.
+	if [[ -n $variant ]]; then
+		guest scenarios "$arch" "$variant"
+		guest stress "$arch" "$variant"
+	fi
 done
 
 # The guest: the stale-data scenarios (guest/scenarios.c), the stress
@@ -63,13 +84,7 @@ done
 for wl in scenarios stress stressng; do
 	for arch in "$@"; do
 		[[ $wl == stressng && $arch == riscv ]] && continue
-		suffix=-$wl
-		[[ $wl == scenarios ]] && suffix=	# the scenarios' file predates stress
-		counts=$BUILD/guest-$arch$suffix.counts
-		echo "=== guest $wl $arch"
-		rm -f "$counts"
-		WORKLOAD=$wl ./scripts/run.sh "$arch"
-		tally "guest $wl $arch" "$counts"
+		guest "$wl" "$arch"
 	done
 done
 
