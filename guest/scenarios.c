@@ -382,6 +382,7 @@ static void fork_write(void)
 	munmap(m, NPAGES * PAGE);
 }
 
+#ifndef __riscv	/* 6.12 has no userfaultfd write-protect on riscv */
 /*
  * 9: userfaultfd write-protect, then its resolution: UFFDIO_WRITEPROTECT
  * without UFFDIO_WRITEPROTECT_MODE_WP makes the PTEs of exclusive pages
@@ -427,6 +428,7 @@ out:
 		close(uffd);
 	munmap(m, NPAGES * PAGE);
 }
+#endif
 
 static const struct {
 	const char *name;
@@ -441,7 +443,6 @@ static const struct {
 	{ "mremap", mremap_away },
 	{ "fork-write", fork_write },
 #ifndef __riscv
-	/* 6.12 has no userfaultfd write-protect on riscv: no such path there. */
 	{ "uffd-wp-resolve", uffd_wp_resolve },
 #endif
 };
