@@ -73,24 +73,34 @@ secs=$((SECONDS - start))
 
 # Count leaf cases from the JSON kunit.py wrote (parameterised cases count
 # each parameter), so the total does not depend on the console format.
-read -r pass fail skip < <(python3 - "$out.json" <<'PY'
+# The names of failed cases go to <out>.failed, for the summary of
+# scripts/test.sh (CI shows only the end of the output).
+rm -f "$out.failed"
+read -r pass fail skip < <(python3 - "$out.json" "$out.failed" <<'PY'
 import json, sys
 p = f = s = 0
+failed = []
 try:
     data = json.load(open(sys.argv[1]))
 except Exception:
+    open(sys.argv[2], 'w').write('no results\n')
     print(0, 1, 0); sys.exit()
-def walk(t):
+def walk(t, path):
     global p, f, s
     subs = t.get('sub_groups') or []
     cases = t.get('test_cases') or []
-    for g in subs: walk(g)
+    name = path + [t['name']] if t.get('name') else path
+    for g in subs: walk(g, name)
     for c in cases:
         st = c.get('status', '')
         if st == 'PASS': p += 1
         elif st == 'SKIP': s += 1
-        else: f += 1
-walk(data)
+        else:
+            f += 1
+            failed.append('.'.join(name[-1:] + [c.get('name', '?')]))
+walk(data, [])
+if failed:
+    open(sys.argv[2], 'w').write('\n'.join(failed) + '\n')
 print(p, f, s)
 PY
 )
@@ -106,10 +116,12 @@ if [[ -f $out/test.log ]]; then
 		echo "kunit $name: $reports kernel report(s) in $out/test.log:" >&2
 		grep -E -A12 'BUG: |Kernel panic|UBSAN:|WARNING: possible|inconsistent lock state|sleeping function' <<<"$scan" | head -60 >&2
 		fail=$((fail + reports))
+		echo "kernel report" >> "$out.failed"
 	fi
 fi
 if [[ $rc -ne 0 && $fail -eq 0 ]]; then
 	fail=1	# build or boot failure: count it, so it cannot read as a pass
+	echo "build or boot (exit $rc)" >> "$out.failed"
 fi
 if [[ $((pass + fail)) -eq 0 ]]; then
 	echo "kunit $name: no test ran" >&2

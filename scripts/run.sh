@@ -215,13 +215,19 @@ reports+='detected stall|blocked for more than'
 # (up to 40 lines a log: each report line and what follows it; the log
 # has it all).
 count() {
-	local what=$1 counts=$2 log scan passed=0 failed=0
+	local what=$1 counts=$2 log scan passed=0 failed=0 names=${2%.counts}.failed
 	shift 2
+	rm -f "$names"
 	for log in "$@"; do
 		sed -n 's/^@@test /  /p' "$log"
 		passed=$((passed + $(grep -c '^@@test .* ok' "$log" || true)))
 		failed=$((failed + $(grep -c '^@@test .* FAIL' "$log" || true)))
-		grep -q "^@@$what done" "$log" || failed=$((failed + 1))
+		# The failed names, for the summary of scripts/test.sh.
+		sed -n 's/^@@test \([^ ]*\) .*FAIL.*/\1/p' "$log" >> "$names"
+		if ! grep -q "^@@$what done" "$log"; then
+			failed=$((failed + 1))
+			echo "did not finish" >> "$names"
+		fi
 		# Known upstream reports (scripts/known-reports.py) are named,
 		# not counted; any other report fails the run.
 		scan=$(python3 "$ROOT/scripts/known-reports.py" "$log" "$kdir/vmlinux") ||
@@ -229,6 +235,7 @@ count() {
 		sed -n 's/^@@known-report /  known upstream report, not counted: /p' <<<"$scan"
 		if grep -qE "$reports" <<<"$scan"; then
 			failed=$((failed + 1))
+			echo "kernel report" >> "$names"
 			say "kernel report(s) in $log:"
 			grep -E -A25 "$reports" <<<"$scan" | head -40 || true
 		fi

@@ -28,13 +28,16 @@ tp=0 tf=0 ts=0
 
 # tally NAME COUNTS: add one component's "passed failed skipped" counts
 # file to the summary and the totals.  A missing file (the component did
-# not build, boot or finish) is one failure.
+# not build, boot or finish) is one failure.  The names of what failed
+# (COUNTS with .failed for .counts) follow the counts on the same line:
+# CI shows only the end of the output.
 tally() {
-	local p=0 f=1 s=0 line
+	local p=0 f=1 s=0 line names=${2%.counts}.failed
 
 	[[ -f $2 ]] && read -r p f s < "$2"
 	line="$1: $p passed, $f failed"
 	[[ $s -gt 0 ]] && line+=", $s skipped"
+	[[ $f -gt 0 && -s $names ]] && line+=" ($(sort -u "$names" | paste -sd, - | sed 's/,/, /g'))"
 	summary+=("$line")
 	tp=$((tp + p)) tf=$((tf + f)) ts=$((ts + s))
 }
