@@ -12,7 +12,9 @@
 # x86_64 the firmware describes node 1 as slower (ACPI HMAT), so the
 # kernel puts it in a lower memory tier and demotes to it.
 #
-# usage: run.sh ARCH     (WORKLOAD=a,b DURATION=s WS_PAGES=n in the env)
+# usage: run.sh ARCH     (WORKLOAD=a,b DURATION=s WS_PAGES=n in the env;
+#                         with WORKLOAD=selftests, SELFTESTS=a,b runs only
+#                         those of guest/selftests/list)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -72,6 +74,22 @@ if [[ ! -f $initrd || $(cat "$initrd.sources" 2>/dev/null) != "$sources" ]]; the
 fi
 
 workload=${WORKLOAD:-tiering,pingpong}
+
+# The mm selftests (WORKLOAD=selftests): scripts/selftests.sh builds them
+# when their inputs change; their directory goes into a second cpio
+# appended to the initramfs (the kernel unpacks both), so the other
+# workloads boot without them.
+if [[ $workload == selftests ]]; then
+	say "building the mm selftests (statically, when their sources changed)"
+	stamp=$("$ROOT/scripts/selftests.sh" "$arch" "$out/selftests")
+	full=$out/initramfs-selftests.cpio.gz
+	if [[ ! -f $full || $(cat "$full.sources" 2>/dev/null) != "$sources $stamp" ]]; then
+		(cd "$out/selftests/root" && find . | cpio -o -H newc --quiet | gzip -9) |
+			cat "$initrd" - > "$full"
+		echo "$sources $stamp" > "$full.sources"
+	fi
+	initrd=$full
+fi
 duration=${DURATION:-8}
 results=$BUILD/results
 mkdir -p "$results"
@@ -82,8 +100,10 @@ mkdir -p "$results"
 boot() {
 	local layout=$1 wl=$2 log=$out/console-${3:-$1}.log extra=${4:-${MIGRC_HOOKS:+migrc_disable_hooks=$MIGRC_HOOKS}}
 	local numa machine_x=("${machine[@]}") tier=
-	# The tests (scenarios, stress, soak) run with migrc's debug checker on.
-	[[ $wl == scenarios || $wl == stress || $wl == soak ]] && extra+=" page_table_check=on"
+	# The tests (scenarios, stress, soak, selftests) run with migrc's
+	# debug checker on.
+	[[ $wl == scenarios || $wl == stress || $wl == soak || $wl == selftests ]] &&
+		extra+=" page_table_check=on"
 	# One socket per node, so the CPU topology agrees with the NUMA one.
 	local smp=(-smp 4,sockets=2,cores=2,threads=1)
 
@@ -122,7 +142,7 @@ boot() {
 	say "workloads: ${wl//,/, }; ${duration}s per workload and mode, migrc off then on"
 	timeout "${limit:-$((600 + 60 * duration))}" "$qemu" -nodefaults -m 1024 "${smp[@]}" "${numa[@]}" \
 		"${machine_x[@]}" -kernel "$out/$image" -initrd "$initrd" \
-		-append "console=$console loglevel=5 panic=-1 WORKLOAD=$wl DURATION=$duration ${WS_PAGES:+WS_PAGES=$WS_PAGES} ${SOAK_MINUTES:+SOAK_MINUTES=$SOAK_MINUTES} $extra ${tier:+TIER=1}" \
+		-append "console=$console loglevel=5 panic=-1 WORKLOAD=$wl DURATION=$duration ${WS_PAGES:+WS_PAGES=$WS_PAGES} ${SOAK_MINUTES:+SOAK_MINUTES=$SOAK_MINUTES} ${SELFTESTS:+SELFTESTS=$SELFTESTS} $extra ${tier:+TIER=1}" \
 		-no-reboot -nographic -serial stdio 2>&1 | stdbuf -oL tr -d '\r' | tee "$log" |
 		sed -un 's/^@@progress /    .. /p' || true
 	grep -q '=== end' "$log" || { say "the guest did not finish; see $log"; exit 1; }
@@ -130,20 +150,26 @@ boot() {
 }
 
 # count WHAT COUNTS LOG...: print the @@test lines of the logs, write
-# "passed failed skipped" to COUNTS.  A log without its "@@WHAT done" line
-# or with a kernel report counts one failure more.
+# "passed failed skipped" to COUNTS ("@@test NAME ok|FAIL|SKIP ...": a
+# skip is counted as skipped, neither passed nor failed).  A log without
+# its "@@WHAT done" line or with a kernel report counts one failure more.
 count() {
-	local what=$1 counts=$2 log passed=0 failed=0
+	local what=$1 counts=$2 log passed=0 failed=0 skipped=0
 	shift 2
 	for log in "$@"; do
 		sed -n 's/^@@test /  /p' "$log"
-		passed=$((passed + $(grep -c '^@@test .* ok' "$log" || true)))
-		failed=$((failed + $(grep -c '^@@test .* FAIL' "$log" || true)))
+		passed=$((passed + $(grep -c '^@@test [^ ]* ok' "$log" || true)))
+		failed=$((failed + $(grep -c '^@@test [^ ]* FAIL' "$log" || true)))
+		skipped=$((skipped + $(grep -c '^@@test [^ ]* SKIP' "$log" || true)))
 		grep -q "^@@$what done" "$log" || failed=$((failed + 1))
 		grep -E 'BUG:|WARNING:|Oops|Kernel panic|UBSAN|KASAN' "$log" && failed=$((failed + 1))
 	done
-	echo "$passed $failed 0" > "$counts"
-	say "$what: $passed passed, $failed failed"
+	echo "$passed $failed $skipped" > "$counts"
+	if [[ $skipped -gt 0 ]]; then
+		say "$what: $passed passed, $failed failed, $skipped skipped"
+	else
+		say "$what: $passed passed, $failed failed"
+	fi
 	[[ $failed -eq 0 ]]
 }
 
@@ -154,6 +180,18 @@ if [[ $workload == scenarios ]]; then
 	count scenarios "$BUILD/guest-$arch${MIGRC_HOOKS:+-hooks$MIGRC_HOOKS}.counts" \
 		"$out/console-numa.log"
 	exit
+fi
+
+# The mm selftests with migrc on (guest/selftests.c): one line per
+# selftest, then the cases they skipped; counts in
+# build/guest-ARCH-selftests.counts.
+if [[ $workload == selftests ]]; then
+	limit=1800 rc=0
+	boot numa selftests selftests
+	count selftests "$BUILD/guest-$arch-selftests${MIGRC_HOOKS:+-hooks$MIGRC_HOOKS}.counts" \
+		"$out/console-selftests.log" || rc=1
+	sed -n 's/^@@skip /  skipped case: /p' "$out/console-selftests.log"
+	exit $rc
 fi
 
 # The stress tests (guest/stress.c): pressure, CPU hotplug and bad knob
