@@ -57,9 +57,11 @@ for r in "${runs[@]}"; do
 	tally "kunit $name" "$BUILD/kunit-$name.counts"
 done
 
-# The guest: the stale-data scenarios (guest/scenarios.c), then the stress
-# tests (guest/stress.c: pressure, CPU hotplug, bad input).
-for wl in scenarios stress; do
+# The guest: the stale-data scenarios (guest/scenarios.c), the stress
+# tests (guest/stress.c: pressure, CPU hotplug, bad input), then the
+# kernel's mm selftests and our read-only migration variants with migrc on
+# (guest/selftests.c; a skipped selftest is tallied as skipped).
+for wl in scenarios stress selftests; do
 	for arch in "$@"; do
 		suffix=-$wl
 		[[ $wl == scenarios ]] && suffix=	# the scenarios' file predates stress
