@@ -17,18 +17,22 @@
  * version.  A word holding anything else (a source page freed and reused
  * while a stale translation still reached it, a bad copy) fails the test.
  *
- * Then the memory is written (a new version) the way a program would:
- * ro_* make it writable with mprotect(); fork_* have the child write its
- * copy (the copy-on-write path), exit, and the parent write its own (now
- * exclusive, so the write fault reuses the page in place).  Each side then
- * publishes the new version; a reader that sees the publication and then
- * reads the old version read through a stale translation to the page the
- * migration replaced, and fails the test.  Under QEMU TCG a TLB entry
- * stays usable until the guest flushes it, so a missing flush shows here.
+ * Then the memory is moved once more, with nothing else pending in migrc,
+ * and at once written (a new version) the way a program would: ro_* make
+ * it writable with mprotect(); fork_* first have the child write its copy
+ * (the copy-on-write path) and exit, then the parent moves and writes its
+ * pages (its own now, so the write fault reuses them in place).  Each side
+ * then publishes the new version; a reader that sees the publication and
+ * then reads the old version read through a stale translation to the
+ * page the migration replaced, and fails the test.  Under QEMU TCG a TLB
+ * entry stays usable until the guest flushes it, so a missing flush shows
+ * here: with migrc_disable_hooks=1 (no flush in the write fault's reuse
+ * path) fork_private_anon fails on x86_64.
  *
- * Each test also fails if nothing was migrated, if its base-page memory
- * was never deferred by migrc (with migrc on), or if no reader read after
- * a publication: it would have tested nothing.
+ * Each test also fails if it did not move the memory there and back, if
+ * migrc deferred none of its base pages (with migrc on; THPs are moved
+ * PMD-mapped, which migrc does not defer), or if no reader read after a
+ * publication: it would have tested nothing.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -52,8 +56,10 @@
 #include "kselftest_harness.h"
 
 #define TWOMEG		(2UL << 20)
-#define RUNTIME		5	/* seconds of migration per test */
+#define RUNTIME		5	/* seconds of migration per test, at least */
+#define MAX_RUNTIME	60	/* ... and at most, to make two rounds */
 #define MAX_READERS	32
+#define MAX_RETRIES	100	/* calls to move every page, as migration.c */
 #define V_OLD		1	/* the content while it is migrated */
 #define V_PARENT	2	/* written by the parent afterwards */
 #define V_CHILD		3	/* written by the forked child afterwards */
@@ -81,6 +87,7 @@ struct side {
 	atomic_int published;
 	atomic_int stop;
 	atomic_int started;	/* readers that finished a first pass */
+	atomic_int checked;	/* ... and a pass after the publication */
 	atomic_long reads, fresh, stale, corrupt;
 	atomic_ulong bad_page, bad_val;	/* the first corrupt read */
 };
@@ -100,6 +107,14 @@ struct reader {
 	int cpu;
 };
 
+static double now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec + t.tv_nsec / 1e9;
+}
+
 static void pin(int cpu)
 {
 	cpu_set_t set;
@@ -114,7 +129,7 @@ static void *reader_fn(void *arg)
 	struct reader *r = arg;
 	struct side *s = r->side;
 	unsigned long words = page_size / 8, p, w = 0;
-	long reads = 0, fresh = 0, stale = 0, corrupt = 0, pass = 0;
+	long reads = 0, fresh = 0, stale = 0, corrupt = 0, pass = 0, checked = 0;
 
 	pin(r->cpu);
 	while (!atomic_load(&s->stop)) {
@@ -146,6 +161,8 @@ static void *reader_fn(void *arg)
 		}
 		if (!pass++)
 			atomic_fetch_add(&s->started, 1);
+		if (pub && !checked++)
+			atomic_fetch_add(&s->checked, 1);
 	}
 	atomic_fetch_add(&s->reads, reads);
 	atomic_fetch_add(&s->fresh, fresh);
@@ -201,13 +218,25 @@ static long check_all(uint64_t *base, unsigned long pages, unsigned int ver)
 	return bad;
 }
 
-/* Write the new version, then tell @s's readers it is there. */
-static void publish(struct side *s, uint64_t *base, unsigned long pages)
+/*
+ * Write the new version, tell @s's @n readers it is there, and let each
+ * make a few passes after that (they share the CPUs with the other
+ * side's readers, and a TCG guest on a loaded host is slow: wait for the
+ * first pass of each, up to a minute, then as long again, up to 5 s).
+ */
+static void publish(struct side *s, uint64_t *base, unsigned long pages,
+		    int n)
 {
+	double t0;
+
 	fill(base, pages, s->new);
 	/* Orders the writes before the flag (acquire in reader_fn()). */
 	atomic_store_explicit(&s->published, 1, memory_order_release);
-	usleep(300000);		/* every reader reads it a few times */
+	t0 = now();
+	while (atomic_load(&s->checked) < n && now() - t0 < 60)
+		usleep(1000);
+	t0 = now() - t0;
+	usleep(((t0 < 5 ? t0 : 5) + 0.1) * 1e6);
 }
 
 static long read_file_long(const char *path)
@@ -287,7 +316,10 @@ FIXTURE(migration_ro)
 	void **addrs;
 	int *nodes, *status;
 	unsigned long naddrs;
+	int to;			/* the node the next round moves to */
 	long rounds, partial, deferred;
+	long last_deferred;	/* fork_*: by the round before the writes */
+	double slowest;		/* seconds, the slowest move_pages() call */
 };
 
 FIXTURE_SETUP(migration_ro)
@@ -302,6 +334,7 @@ FIXTURE_SETUP(migration_ro)
 	self->nreaders = cpus - 1 > MAX_READERS ? MAX_READERS : cpus - 1;
 	self->n1 = 0;
 	self->n2 = 1;
+	self->to = self->n2;
 	self->migrc_on = read_file_long("/proc/sys/vm/migrc_enabled");
 	self->saved_age = -1;
 	if (self->nreaders < 1 || !node_has_memory(self->n1) ||
@@ -379,52 +412,87 @@ static long pages_on(FIXTURE_DATA(migration_ro) *self, int nid)
 }
 
 /*
- * Move the mapping from node to node for RUNTIME seconds, from CPU 0.
- * Counts the rounds that moved every page, and those that moved only
- * some (migration is best effort); returns -1 on a syscall error.
+ * Move the whole mapping to self->to with one move_pages() call: 1 if
+ * every page went (the next call moves it back), 0 if only some did
+ * (migration is best effort), -1 on a syscall error.
+ */
+static int migrate_once(FIXTURE_DATA(migration_ro) *self, int flags)
+{
+	unsigned long stride = self->pages / self->naddrs * page_size, i;
+	double t;
+	long ret;
+
+	for (i = 0; i < self->naddrs; i++) {
+		self->addrs[i] = (char *)self->base + i * stride;
+		self->nodes[i] = self->to;
+	}
+	t = now();
+	ret = syscall(SYS_move_pages, 0, self->naddrs, self->addrs,
+		      self->nodes, self->status, flags);
+	t = now() - t;
+	if (t > self->slowest)
+		self->slowest = t;
+	if (ret < 0) {
+		perror("move_pages");
+		return -1;
+	}
+	if (pages_on(self, self->to) != (long)self->pages) {
+		self->partial++;
+		return 0;
+	}
+	self->rounds++;
+	self->to = self->to == self->n1 ? self->n2 : self->n1;
+	return 1;
+}
+
+/*
+ * Move the mapping from node to node, from CPU 0, for RUNTIME seconds and
+ * at least two rounds (there and back), but no more than MAX_RUNTIME: one
+ * move_pages() call can take seconds under TCG on a loaded host, with or
+ * without migrc, while the readers fault on the migration entries.
  */
 static int migrate_for(FIXTURE_DATA(migration_ro) *self, int flags)
 {
-	unsigned long stride = self->pages / self->naddrs * page_size, i;
-	struct timespec t0, t;
 	long before = migrc_deferred();
-	int to = self->n2, from = self->n1;
+	double t0 = now(), t;
 
 	pin(0);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	do {
-		long ret, n;
-
-		for (i = 0; i < self->naddrs; i++) {
-			self->addrs[i] = (char *)self->base + i * stride;
-			self->nodes[i] = to;
-		}
-		ret = syscall(SYS_move_pages, 0, self->naddrs, self->addrs,
-			      self->nodes, self->status, flags);
-		if (ret < 0) {
-			perror("move_pages");
+		if (migrate_once(self, flags) < 0)
 			return -1;
-		}
-		n = pages_on(self, to);
-		if (n == (long)self->pages) {
-			self->rounds++;
-			to = from;
-			from = self->nodes[0];
-		} else {
-			self->partial++;
-		}
-		clock_gettime(CLOCK_MONOTONIC, &t);
-	} while (t.tv_sec - t0.tv_sec < RUNTIME);
+		t = now() - t0;
+	} while (t < MAX_RUNTIME && (t < RUNTIME || self->rounds < 2));
 	self->deferred = migrc_deferred() - before;
 	return 0;
+}
+
+/*
+ * The round before the writes: what migrc still holds retired first
+ * (debugfs migrc/drain), so that this round's deferral cannot be retired
+ * by the cap on pending pages before the writes; the age limit is a
+ * minute (FIXTURE_SETUP).  Returns what migrc deferred, or -1.
+ */
+static long last_round(FIXTURE_DATA(migration_ro) *self, int flags)
+{
+	long before;
+	int i, ret = 0;
+
+	write_file_long("/sys/kernel/debug/migrc/drain", 1);
+	before = migrc_deferred();
+	for (i = 0; i < MAX_RETRIES && !ret; i++)
+		ret = migrate_once(self, flags);
+	if (ret != 1)
+		return -1;
+	return migrc_deferred() - before;
 }
 
 static void report(struct __test_metadata *_metadata,
 		   FIXTURE_DATA(migration_ro) *self, const char *who,
 		   struct side *s)
 {
-	TH_LOG("%s: %ld rounds (%ld partial), %ld deferred by migrc",
-	       who, self->rounds, self->partial, self->deferred);
+	TH_LOG("%s: %ld rounds (%ld partial, slowest %.0f ms), %ld deferred by migrc",
+	       who, self->rounds, self->partial, self->slowest * 1e3,
+	       self->deferred);
 	TH_LOG("%s: %ld reads, %ld after the writes: %ld stale, %ld corrupt",
 	       who, atomic_load(&s->reads), atomic_load(&s->fresh),
 	       atomic_load(&s->stale), atomic_load(&s->corrupt));
@@ -446,9 +514,13 @@ static void expect_migrated(struct __test_metadata *_metadata,
 			    FIXTURE_DATA(migration_ro) *self, int thp)
 {
 	EXPECT_GE(self->rounds, 2);		/* there and back */
+	TH_LOG("the round before the writes: %ld deferred by migrc",
+	       self->last_deferred);
 	/* Base pages mapped read-only are what migrc defers. */
-	if (!thp && self->migrc_on == 1)
+	if (!thp && self->migrc_on == 1) {
 		EXPECT_GT(self->deferred, 0);
+		EXPECT_GT(self->last_deferred, 0);
+	}
 	if (!thp && self->migrc_on != 1)
 		TH_LOG("migrc absent or off: deferral not checked");
 }
@@ -467,8 +539,11 @@ static void ro_test(struct __test_metadata *_metadata,
 	ASSERT_EQ(migrate_for(self, MPOL_MF_MOVE), 0);
 	if (thp)
 		TH_LOG("after migration: AnonHugePages %ld kB", anon_huge_kb());
+	/* One more round, and at once writable and written. */
+	self->last_deferred = last_round(self, MPOL_MF_MOVE);
+	ASSERT_GE(self->last_deferred, 0);
 	ASSERT_EQ(mprotect(self->base, TWOMEG, PROT_READ | PROT_WRITE), 0);
-	publish(s, self->base, self->pages);
+	publish(s, self->base, self->pages, self->nreaders);
 	readers_stop(self->readers, self->nreaders, s);
 	report(_metadata, self, "readers", s);
 	expect_side(_metadata, s);
@@ -489,7 +564,7 @@ static void fork_child(FIXTURE_DATA(migration_ro) *self)
 	/* Still the old content, all of it; then its own. */
 	if (check_all(self->base, self->pages, V_OLD))
 		_exit(2);
-	publish(s, self->base, self->pages);
+	publish(s, self->base, self->pages, self->nreaders);
 	readers_stop(readers, self->nreaders, s);
 	if (check_all(self->base, self->pages, V_CHILD))
 		_exit(3);
@@ -523,9 +598,18 @@ static void fork_test(struct __test_metadata *_metadata,
 	ASSERT_EQ(waitpid(pid, &status, 0), pid);
 	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	EXPECT_EQ(atomic_load(&self->ctl->child_ok), 1);
-	/* The parent's pages are its own now: the write fault reuses them. */
 	EXPECT_EQ(check_all(self->base, self->pages, V_OLD), 0);
-	publish(s, self->base, self->pages);
+	/*
+	 * Alone now, the parent moves its pages once more and writes them
+	 * at once: the writes fault on the read-only PTEs and reuse the
+	 * pages in place (nobody else maps them), so the flush the write
+	 * fault owes the readers is the one migrc deferred.  Not without
+	 * this round: while the child's readers shared the CPUs, each
+	 * switch between the two mms flushed the TLB (x86 without PCID).
+	 */
+	self->last_deferred = last_round(self, MPOL_MF_MOVE);
+	ASSERT_GE(self->last_deferred, 0);
+	publish(s, self->base, self->pages, self->nreaders);
 	readers_stop(self->readers, self->nreaders, s);
 	report(_metadata, self, "parent readers", s);
 	report(_metadata, self, "child readers", &self->ctl->side[1]);
@@ -534,22 +618,22 @@ static void fork_test(struct __test_metadata *_metadata,
 	expect_migrated(_metadata, self, thp);
 }
 
-TEST_F_TIMEOUT(migration_ro, ro_private_anon, 6 * RUNTIME)
+TEST_F_TIMEOUT(migration_ro, ro_private_anon, 5 * MAX_RUNTIME)
 {
 	ro_test(_metadata, self, 0);
 }
 
-TEST_F_TIMEOUT(migration_ro, ro_private_anon_thp, 6 * RUNTIME)
+TEST_F_TIMEOUT(migration_ro, ro_private_anon_thp, 5 * MAX_RUNTIME)
 {
 	ro_test(_metadata, self, 1);
 }
 
-TEST_F_TIMEOUT(migration_ro, fork_private_anon, 6 * RUNTIME)
+TEST_F_TIMEOUT(migration_ro, fork_private_anon, 5 * MAX_RUNTIME)
 {
 	fork_test(_metadata, self, 0);
 }
 
-TEST_F_TIMEOUT(migration_ro, fork_private_anon_thp, 6 * RUNTIME)
+TEST_F_TIMEOUT(migration_ro, fork_private_anon_thp, 5 * MAX_RUNTIME)
 {
 	fork_test(_metadata, self, 1);
 }
