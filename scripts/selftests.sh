@@ -5,7 +5,7 @@
 # for ARCH, into OUT (default build/guest-ARCH/selftests):
 #
 #   OUT/usr/include	the tree's uapi headers (make headers_install)
-#   OUT/root/selftests	the binaries, guest/selftests/list and skips:
+#   OUT/root/selftests	the binaries, guest/selftests/list and expected:
 #			the directory the guest's initramfs adds
 #   OUT/stamp		what they were built from
 #
@@ -92,6 +92,6 @@ for bin in $bins; do
 		"${extra[@]}" "${ldlibs[@]}" >"$out/obj/$bin.log" 2>&1 ||
 		{ cat "$out/obj/$bin.log" >&2; exit 1; }
 done
-cp "$ours/list" "$ours/skips" "$out/root/selftests/"
+cp "$ours/list" "$ours/expected" "$out/root/selftests/"
 echo "$stamp" > "$out/stamp"
 echo "$stamp"
