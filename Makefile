@@ -6,6 +6,7 @@
 #   build/guest-<arch>     the kernel and initramfs that `make run` boots
 #
 #   make test              make check, then every test on x86_64, arm64, riscv
+#   make test-full         make test, plus the stress tests on the sanitizer kernels
 #   make run [ARCH=x86_64|arm64|riscv]
 #   make kunit ARCH=arm64  one architecture's KUnit suites and guest tests
 #   make check             checkpatch, kernel-doc, W=1 and sparse
@@ -18,7 +19,7 @@
 ARCH ?= x86_64
 ARCHES := x86_64 arm64 riscv
 
-.PHONY: all deps tree test kunit run check check-series series mutate soak clean distclean
+.PHONY: all deps tree test test-full kunit run check check-series series mutate soak clean distclean
 
 all: test
 
@@ -30,6 +31,11 @@ tree: deps
 
 test: tree
 	@CHECK=1 ./scripts/test.sh $(ARCHES)
+
+# make test, plus the stress tests on the three sanitizer kernels (about
+# 15 minutes more under TCG: outside CI's 90-minute budget).
+test-full: tree
+	@CHECK=1 SANITIZER_STRESS=1 ./scripts/test.sh $(ARCHES)
 
 check: tree
 	@./scripts/check.sh

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Helpers shared by the guest programs: bench.c defines them, init.c,
- * scenarios.c, stress.c and selftests.c use them.
+ * scenarios.c, stress.c, stressng.c and selftests.c use them.
  */
 #ifndef MIGRC_GUEST_H
 #define MIGRC_GUEST_H
@@ -22,6 +22,7 @@ int bench_main(void);
 int scenarios_main(void);
 int stress_main(void);
 int bootparams_main(void);
+int stressng_main(void);
 int selftests_main(void);
 
 double now(void);

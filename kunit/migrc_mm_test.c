@@ -34,7 +34,9 @@
 #include <linux/uaccess.h>
 #include <linux/userfaultfd_k.h>
 #include <linux/vmstat.h>
+#include <asm/syscall.h>
 #include <asm/tlb.h>
+#include <asm/unistd.h>
 
 #include "../../mm/internal.h"
 #include "migrc.h"
@@ -59,6 +61,8 @@ struct mt {
 	atomic_long_t stale_after, proof;
 	atomic_t running;
 	atomic_long_t reads, stale, fresh;
+	bool probe0;
+	atomic_long_t held0;
 	struct task_struct *readers[NR_CPUS];
 	int test_cpu;
 	cpumask_var_t saved_mask;
@@ -194,8 +198,11 @@ static int mt_reader_fn(void *arg)
 			 * the migration under the mmap or VMA lock, which the
 			 * test may need to munmap while the migration waits.
 			 */
-			if (!copy_from_user_nofault(&v, mt_page(mt, i), sizeof(v)))
+			if (!copy_from_user_nofault(&v, mt_page(mt, i), sizeof(v))) {
 				mt_check(&c, e, after, v);
+				if (i == 0 && READ_ONCE(mt->probe0))
+					atomic_long_inc(&mt->held0);
+			}
 		}
 		mt_publish_counts(mt, &c);
 		cond_resched();
@@ -290,14 +297,24 @@ static struct mt *mt_setup(struct kunit *test, unsigned long prot)
 				 MAP_PRIVATE | MAP_ANONYMOUS, 0);
 	KUNIT_ASSERT_NE(test, mt->addr, 0UL);
 	mt->mm = current->mm;
+	/*
+	 * Fault every page in on one node: moved to a CPU of the other node
+	 * halfway, the test would get pages on both, and the cases migrate
+	 * all of them from one node to the other.
+	 */
+	migrate_disable();
 	for (i = 0; i < mt->nr; i++) {
 		u64 v = MT_OLD;
+		int n = access_remote_vm(mt->mm, (unsigned long)mt_page(mt, i),
+					 &v, sizeof(v), FOLL_WRITE | FOLL_FORCE);
 
-		KUNIT_ASSERT_EQ(test, access_remote_vm(mt->mm, (unsigned long)mt_page(mt, i),
-						       &v, sizeof(v), FOLL_WRITE | FOLL_FORCE),
-				(int)sizeof(v));
+		if (n != sizeof(v)) {
+			migrate_enable();
+			KUNIT_ASSERT_EQ(test, n, (int)sizeof(v));
+		}
 		mt_publish(mt, i, MT_OLD);
 	}
+	migrate_enable();
 	return mt;
 }
 
@@ -676,32 +693,101 @@ static void migrc_mm_test_numa_hint(struct kunit *test)
 }
 
 /*
- * The address is zapped while the migration holds a migration entry
- * there, which zap removes without any TLB range: only the
- * tlb_flush_batched count protects the address once it is reused.
+ * mremap(2) as a process calls it.  mm has no entry point that moves a
+ * range to another address, so go through the system call table, with
+ * the arguments in the registers this architecture takes them from.
  */
-enum mt_zap { MT_MUNMAP_MAP_FIXED, MT_MADV_DONTNEED };
+static long mt_mremap(unsigned long addr, unsigned long len, unsigned long flags,
+		      unsigned long new_addr)
+{
+	struct pt_regs regs = {};
+
+#if defined(CONFIG_X86_64)
+	regs.di = addr;
+	regs.si = len;
+	regs.dx = len;
+	regs.r10 = flags;
+	regs.r8 = new_addr;
+	return x64_sys_call(&regs, __NR_mremap);
+#elif defined(CONFIG_ARM64)
+	regs.regs[0] = addr;
+	regs.regs[1] = len;
+	regs.regs[2] = len;
+	regs.regs[3] = flags;
+	regs.regs[4] = new_addr;
+	return sys_call_table[__NR_mremap](&regs);
+#elif defined(CONFIG_RISCV)
+	regs.orig_a0 = addr;
+	regs.a1 = len;
+	regs.a2 = len;
+	regs.a3 = flags;
+	regs.a4 = new_addr;
+	return ((syscall_t)sys_call_table[__NR_mremap])(&regs);
+#else
+	return -EOPNOTSUPP;
+#endif
+}
+
+/*
+ * The address is zapped, or its PTE moved away by mremap(), while the
+ * migration holds a migration entry there.  Zap removes the entry without
+ * any TLB range, and move_ptes() moves it without a present PTE that
+ * would make it flush the old address: only the tlb_flush_batched count
+ * (flush_tlb_batched_pending() in zap_pte_range() and move_ptes())
+ * protects the address once it is mapped again.
+ */
+enum mt_zap { MT_MUNMAP_MAP_FIXED, MT_MADV_DONTNEED, MT_MREMAP };
 
 static void mt_zap_during_migration(struct kunit *test, enum mt_zap how)
 {
-	struct mt *mt = mt_setup(test, PROT_READ);
+	struct mt *mt = mt_setup(test, PROT_READ | PROT_WRITE);
 	struct mt_migrate m;
 	struct task_struct *t;
+	struct folio *folio0;
 	int nid = NUMA_NO_NODE;
-	unsigned long a = mt->addr;
+	unsigned long a = mt->addr, to = 0;
+	LIST_HEAD(first);
 
+	if (how == MT_MREMAP) {
+		/* A free address to move page 0 to, found before anything is pending. */
+		to = vm_mmap(NULL, 0, PAGE_SIZE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, 0);
+		KUNIT_ASSERT_FALSE(test, IS_ERR_VALUE(to));
+		KUNIT_ASSERT_EQ(test, vm_munmap(to, PAGE_SIZE), 0);
+	}
+	/* Read-only PTEs in a writable VMA, so that page 0 can be written below. */
+	mt_wrprotect(mt);
 	mt_start_readers(mt);
 	mt_migrate_init(&m);
-	KUNIT_ASSERT_EQ(test, mt_isolate(mt->addr, 0, mt->nr, &m.folios, &nid), mt->nr);
+	/* Page 0 first in the list: it is the one unmapped at the pause. */
+	KUNIT_ASSERT_EQ(test, mt_isolate(mt->addr, 0, 1, &first, &nid), 1);
+	KUNIT_ASSERT_EQ(test, mt_isolate(mt->addr, 1, mt->nr - 1, &m.folios, &nid), mt->nr - 1);
+	folio0 = list_first_entry(&first, struct folio, lru);
+	list_splice(&first, &m.folios);
 	m.mtc.nid = mt_other_node(nid);
 	KUNIT_ASSERT_NE(test, m.mtc.nid, NUMA_NO_NODE);
 	m.pause_at = 2;		/* page 0 is unmapped, its flush deferred */
 	t = kthread_run(mt_migrate_fn, &m, "migrc_mig");
 	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
 	wait_for_completion(&m.paused);
+	/* The paused migration holds folio0: it cannot go away meanwhile. */
+	KUNIT_EXPECT_FALSE_MSG(test, folio_mapped(folio0),
+			       "page 0 is still mapped: the case tests nothing");
+	KUNIT_EXPECT_TRUE_MSG(test, migrc_mm_pending(mt->mm),
+			      "page 0's flush was not deferred: the case tests nothing");
+	/* A read of page 0 now can only go through a stale translation. */
+	WRITE_ONCE(mt->probe0, true);
+	msleep(MT_READ_MS / 4);
+	WRITE_ONCE(mt->probe0, false);
+	kunit_info(test, "page 0 read %ld times through stale translations\n",
+		   atomic_long_read(&mt->held0));
 
 	if (how == MT_MUNMAP_MAP_FIXED) {
 		KUNIT_EXPECT_EQ(test, vm_munmap(a, PAGE_SIZE), 0);
+		KUNIT_EXPECT_EQ(test, vm_mmap(NULL, a, PAGE_SIZE, PROT_READ | PROT_WRITE,
+					      MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, 0), a);
+	} else if (how == MT_MREMAP) {
+		KUNIT_EXPECT_EQ(test, mt_mremap(a, PAGE_SIZE, MREMAP_MAYMOVE | MREMAP_FIXED, to),
+				(long)to);
 		KUNIT_EXPECT_EQ(test, vm_mmap(NULL, a, PAGE_SIZE, PROT_READ | PROT_WRITE,
 					      MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, 0), a);
 	} else {
@@ -712,8 +798,12 @@ static void mt_zap_during_migration(struct kunit *test, enum mt_zap how)
 		zap_page_range_single(vma, a, PAGE_SIZE, NULL);
 		mmap_read_unlock(mt->mm);
 	}
-	/* Only page 0 is written: the others are still being migrated. */
-	KUNIT_EXPECT_EQ(test, mt_write_force(mt, 0), 0);
+	/*
+	 * Only page 0 is written, the others are still being migrated, and
+	 * by a plain write fault on an empty PTE: it has no flush of its own
+	 * (a FOLL_FORCE write would flush the mm for the GUP hook).
+	 */
+	KUNIT_EXPECT_EQ(test, mt_write_user(mt, 0), 0);
 	mt_publish(mt, 0, MT_NEW);
 	msleep(MT_READ_MS);
 
@@ -735,6 +825,11 @@ static void migrc_mm_test_munmap_map_fixed(struct kunit *test)
 static void migrc_mm_test_madv_dontneed(struct kunit *test)
 {
 	mt_zap_during_migration(test, MT_MADV_DONTNEED);
+}
+
+static void migrc_mm_test_mremap(struct kunit *test)
+{
+	mt_zap_during_migration(test, MT_MREMAP);
 }
 
 /* A writable page migrates as in mainline: nothing deferred. */
@@ -1425,6 +1520,7 @@ static struct kunit_case migrc_mm_test_cases[] = {
 	KUNIT_CASE(migrc_mm_test_numa_hint),
 	KUNIT_CASE(migrc_mm_test_munmap_map_fixed),
 	KUNIT_CASE(migrc_mm_test_madv_dontneed),
+	KUNIT_CASE(migrc_mm_test_mremap),
 	KUNIT_CASE(migrc_mm_test_writable_not_deferred),
 	KUNIT_CASE(migrc_mm_test_flush_pending),
 	KUNIT_CASE(migrc_mm_test_fail_after_unmap),

@@ -3,7 +3,9 @@
 #
 # Install what the project needs on Debian 12, through apt-get, and only
 # when something is missing: with everything present this asks nothing of
-# the network.
+# the network.  The guest stress-ng test (scripts/stress-ng.sh) downloads
+# Debian's stress-ng for amd64 and arm64 without installing it; for the
+# foreign one of the two, dpkg must know the architecture (multiarch).
 set -euo pipefail
 
 # command-or-file  package
@@ -37,6 +39,7 @@ need=(
 	"/usr/lib/python3/dist-packages/ply/__init__.py python3-ply"
 	"/usr/lib/python3/dist-packages/git/__init__.py python3-git"
 	"rsync rsync"
+	"readelf binutils"
 )
 
 missing=()
@@ -51,13 +54,29 @@ for entry in "${need[@]}"; do
 	missing+=("$pkg")
 done
 
-[[ ${#missing[@]} -eq 0 ]] && exit 0
+# The guests' Debian architectures, for stress-ng.
+arches=()
+for a in amd64 arm64; do
+	[[ $a == "$(dpkg --print-architecture)" ]] && continue
+	dpkg --print-foreign-architectures | grep -qx "$a" || arches+=("$a")
+done
 
-echo "deps: installing ${missing[*]}"
+[[ ${#missing[@]} -eq 0 && ${#arches[@]} -eq 0 ]] && exit 0
+
 if [[ $(id -u) -ne 0 ]]; then
+	if [[ ${#missing[@]} -eq 0 ]]; then
+		# Only the stress-ng test needs them; it says so if they lack.
+		echo "deps: as root, 'dpkg --add-architecture ${arches[*]}' for the stress-ng test" >&2
+		exit 0
+	fi
 	echo "deps: need root to install: ${missing[*]}" >&2
 	exit 1
 fi
+echo "deps: ${arches[*]:+adding dpkg architectures ${arches[*]}; }${missing[*]:+installing ${missing[*]}}"
 export DEBIAN_FRONTEND=noninteractive
+for a in "${arches[@]}"; do
+	dpkg --add-architecture "$a"
+done
 apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+[[ ${#missing[@]} -eq 0 ]] ||
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -12,20 +12,37 @@
 # x86_64 the firmware describes node 1 as slower (ACPI HMAT), so the
 # kernel puts it in a lower memory tier and demotes to it.
 #
-# usage: run.sh ARCH     (WORKLOAD=a,b DURATION=s WS_PAGES=n in the env;
-#                         with WORKLOAD=selftests, SELFTESTS=a,b runs only
-#                         those of guest/selftests/list)
+# usage: run.sh ARCH     (WORKLOAD=a,b DURATION=s WS_PAGES=n in the env; for the
+# scenarios also SCENARIOS=a,b to run only those, CHECKER=0 without the
+# debug checker, MIGRC_HOOKS=mask with hooks switched off; for the mm
+# selftests, WORKLOAD=selftests, SELFTESTS=a,b runs only those of
+# guest/selftests/list, CHECKER= and MIGRC_HOOKS= as for the scenarios)
+#
+# VARIANT=kasan|kcsan (make test): boot the sanitizer KUnit kernel that
+# `scripts/kunit.sh ARCH VARIANT` built in build/kunit-ARCH-VARIANT (it has
+# the guest's config fragments too) instead of building a guest kernel,
+# with kunit.enable=0 so that the suites do not run again, and SANITIZER=1
+# for /init (longer time limits; every check the same).  Logs go to
+# build/guest-ARCH-VARIANT, counts to build/guest-ARCH-VARIANT[-stress].counts.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-$ROOT/build}
 TREE=$BUILD/linux
 arch=${1:-x86_64}
-out=$BUILD/guest-$arch
+variant=${VARIANT:-}
+name=$arch${variant:+-$variant}
+out=$BUILD/guest-$name
+kdir=$out	# where the kernel image is
+[[ -n $variant ]] && kdir=$BUILD/kunit-$name
 
+# x86_64: no_timer_check, since under TCG on a loaded host the IO-APIC
+# timer check can miss its ticks and panic the boot ("IO-APIC + timer
+# doesn't work!"), as it did on the KCSAN kernel beside other builds.
+bootargs=
 case $arch in
 x86_64)	cross= ; qemu=qemu-system-x86_64; image=arch/x86/boot/bzImage
-	machine=(-bios qboot.rom); console=ttyS0 ;;
+	machine=(-bios qboot.rom); console=ttyS0; bootargs=no_timer_check ;;
 arm64)	cross=aarch64-linux-gnu- ; qemu=qemu-system-aarch64; image=arch/arm64/boot/Image.gz
 	machine=(-machine virt -cpu max,pauth-impdef=on); console=ttyAMA0 ;;
 riscv)	cross=riscv64-linux-gnu- ; qemu=qemu-system-riscv64; image=arch/riscv/boot/Image
@@ -44,21 +61,41 @@ done
 export PATH=$ccbin:$PATH CCACHE_BASEDIR=$BUILD
 export KBUILD_BUILD_TIMESTAMP="2026-01-01" KBUILD_BUILD_USER=migrc KBUILD_BUILD_HOST=migrc
 
-# Kernel: the fragments over the defaults, rebuilt only when they change.
-frag=$out/fragment.config
-cat "$ROOT/guest/config/common.config" "$ROOT/guest/config/$arch.config" > "$frag.new"
-if ! cmp -s "$frag.new" "$frag" || [[ ! -f $out/.config ]]; then
-	mv "$frag.new" "$frag"
-	cp "$frag" "$out/.config"
-	make -s -C "$TREE" O="$out" ARCH="$arch" CROSS_COMPILE="$cross" olddefconfig
-else
-	rm -f "$frag.new"
+workload=${WORKLOAD:-tiering,pingpong}
+duration=${DURATION:-8}
+# stress-ng (guest/stressng.c): DURATION is per stressor, 10 s by default.
+[[ $workload == stressng ]] && duration=${DURATION:-10}
+# Debian 12 has no riscv64 port, so no stress-ng to run there.
+if [[ $workload == stressng && $arch == riscv ]]; then
+	say "no stress-ng for riscv: Debian 12 (bookworm) has no riscv64 packages"
+	exit 2
 fi
-say "building the kernel in $out (a few minutes the first time)"
-start=$SECONDS
-make -s -C "$TREE" O="$out" ARCH="$arch" CROSS_COMPILE="$cross" -j"$(nproc)" >"$out/build.log" 2>&1 ||
-	{ tail -30 "$out/build.log"; exit 1; }
-say "kernel ready ($((SECONDS - start))s)"
+
+# Kernel: the fragments over the defaults, rebuilt only when they change.
+# A variant's kernel is kunit.sh's build: use it as it is.
+if [[ -n $variant ]]; then
+	[[ -f $kdir/$image && -f $kdir/.config ]] ||
+		{ say "no $variant kernel in $kdir: run scripts/kunit.sh $arch $variant first"; exit 1; }
+	grep -q '^CONFIG_BLK_DEV_INITRD=y' "$kdir/.config" ||
+		{ say "$kdir was built without the guest's config fragments"; exit 1; }
+	say "the $variant KUnit kernel of $kdir, suites off, with" \
+	    $(sed -n 's/^CONFIG_\(KASAN\|KCSAN\|PROVE_LOCKING\|DEBUG_VM\|PAGE_TABLE_CHECK\)=y$/\1/p' "$kdir/.config")
+else
+	frag=$out/fragment.config
+	cat "$ROOT/guest/config/common.config" "$ROOT/guest/config/$arch.config" > "$frag.new"
+	if ! cmp -s "$frag.new" "$frag" || [[ ! -f $out/.config ]]; then
+		mv "$frag.new" "$frag"
+		cp "$frag" "$out/.config"
+		make -s -C "$TREE" O="$out" ARCH="$arch" CROSS_COMPILE="$cross" olddefconfig
+	else
+		rm -f "$frag.new"
+	fi
+	say "building the kernel in $out (a few minutes the first time)"
+	start=$SECONDS
+	make -s -C "$TREE" O="$out" ARCH="$arch" CROSS_COMPILE="$cross" -j"$(nproc)" >"$out/build.log" 2>&1 ||
+		{ tail -30 "$out/build.log"; exit 1; }
+	say "kernel ready ($((SECONDS - start))s)"
+fi
 
 # Initramfs: one static program as /init, rebuilt when the sources differ
 # from those it was built from (not by date: another checkout sharing
@@ -73,7 +110,25 @@ if [[ ! -f $initrd || $(cat "$initrd.sources" 2>/dev/null) != "$sources" ]]; the
 	echo "$sources" > "$initrd.sources"
 fi
 
-workload=${WORKLOAD:-tiering,pingpong}
+# The stress-ng test boots that archive followed by a second one with
+# Debian's stress-ng, its libraries and its loader (scripts/stress-ng.sh;
+# the kernel unpacks concatenated archives in turn), rebuilt when either
+# differs: its sources are the first's and every staged file and link.
+if [[ $workload == stressng ]]; then
+	sngroot=$("$ROOT/scripts/stress-ng.sh" "$arch") || exit
+	sng=$out/initramfs-stressng.cpio.gz
+	sngsources=$( { echo "$sources"; cd "$sngroot" &&
+			find . -printf '%p %m %l\n' | LC_ALL=C sort &&
+			find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha1sum; } |
+		      sha1sum | cut -d' ' -f1)
+	if [[ ! -f $sng || $(cat "$sng.sources" 2>/dev/null) != "$sngsources" ]]; then
+		{ cat "$initrd"; (cd "$sngroot" && find . | LC_ALL=C sort |
+				  cpio -o -H newc --quiet | gzip -6); } > "$sng.new"
+		mv "$sng.new" "$sng"
+		echo "$sngsources" > "$sng.sources"
+	fi
+	initrd=$sng
+fi
 
 # The mm selftests (WORKLOAD=selftests): scripts/selftests.sh builds them
 # when their inputs change; their directory goes into a second cpio
@@ -90,7 +145,7 @@ if [[ $workload == selftests ]]; then
 	fi
 	initrd=$full
 fi
-duration=${DURATION:-8}
+
 results=$BUILD/results
 mkdir -p "$results"
 
@@ -99,25 +154,33 @@ mkdir -p "$results"
 # added to the kernel command line instead of migrc_disable_hooks=$MIGRC_HOOKS.
 boot() {
 	local layout=$1 wl=$2 log=$out/console-${3:-$1}.log extra=${4:-${MIGRC_HOOKS:+migrc_disable_hooks=$MIGRC_HOOKS}}
-	local numa machine_x=("${machine[@]}") tier=
-	# The tests (scenarios, stress, soak, selftests) run with migrc's
-	# debug checker on.
-	[[ $wl == scenarios || $wl == stress || $wl == soak || $wl == selftests ]] &&
-		extra+=" page_table_check=on"
+	local numa machine_x=("${machine[@]}") tier= mem=1024
+	# GUEST_MB= sizes the numa layout (default 1024): the cap on pending
+	# pages, and with it how many rounds a run needs, scales with memory.
+	[[ $layout == numa ]] && mem=${GUEST_MB:-1024}
+	# The tests (scenarios, stress, stressng, soak, selftests) run with
+	# migrc's debug checker on, unless CHECKER=0 (to see a missed flush as
+	# stale data: the checker fails migrc safe when it finds one).
+	[[ ($wl == scenarios || $wl == stress || $wl == soak || $wl == stressng ||
+	    $wl == selftests) && ${CHECKER:-1} != 0 ]] && extra+=" page_table_check=on"
+	[[ -n ${SCENARIOS:-} ]] && extra+=" SCENARIOS=$SCENARIOS"
+	[[ -n ${SELFTESTS:-} ]] && extra+=" SELFTESTS=$SELFTESTS"
 	# THP is in the guest kernel for the selftests (madvise mode); the
 	# rest boots with it off, as before it was there: with THP on,
 	# khugepaged raises min_free_kbytes and so every watermark, and the
 	# stress tests' pressure-no-oom found nothing to compare.
 	[[ $wl == selftests ]] || extra+=" transparent_hugepage=never"
+	# A sanitizer KUnit kernel: no suites this time, slower kernel paths.
+	[[ -n $variant ]] && extra+=" kunit.enable=0 SANITIZER=1"
 	# One socket per node, so the CPU topology agrees with the NUMA one.
 	local smp=(-smp 4,sockets=2,cores=2,threads=1)
 
 	if [[ $layout == numa ]]; then
-		numa=(-object memory-backend-ram,id=m0,size=512M
-		      -object memory-backend-ram,id=m1,size=512M
+		numa=(-object memory-backend-ram,id=m0,size=$((mem / 2))M
+		      -object memory-backend-ram,id=m1,size=$((mem / 2))M
 		      -numa node,nodeid=0,cpus=0-1,memdev=m0
 		      -numa node,nodeid=1,cpus=2-3,memdev=m1)
-		say "booting: 4 CPUs, 2 NUMA nodes of 512 MiB with 2 CPUs each (QEMU TCG)"
+		say "booting: 4 CPUs, 2 NUMA nodes of $((mem / 2)) MiB with 2 CPUs each (QEMU TCG)"
 	else
 		numa=(-object memory-backend-ram,id=m0,size=256M
 		      -object memory-backend-ram,id=m1,size=768M
@@ -145,21 +208,39 @@ boot() {
 		say "booting: tiering layout, node 0 256 MiB with the CPUs, node 1 768 MiB (QEMU TCG)"
 	fi
 	say "workloads: ${wl//,/, }; ${duration}s per workload and mode, migrc off then on"
-	timeout "${limit:-$((600 + 60 * duration))}" "$qemu" -nodefaults -m 1024 "${smp[@]}" "${numa[@]}" \
-		"${machine_x[@]}" -kernel "$out/$image" -initrd "$initrd" \
-		-append "console=$console loglevel=5 panic=-1 WORKLOAD=$wl DURATION=$duration ${WS_PAGES:+WS_PAGES=$WS_PAGES} ${SOAK_MINUTES:+SOAK_MINUTES=$SOAK_MINUTES} ${SELFTESTS:+SELFTESTS=$SELFTESTS} $extra ${tier:+TIER=1}" \
+	# A sanitizer kernel takes longer (the stress tests' own limits are
+	# three times theirs there, 1800 s in all): twice the time.
+	local secs=${limit:-$((600 + 60 * duration))}
+	[[ -n $variant && -z ${limit:-} ]] && secs=$((2 * secs))
+	timeout "$secs" "$qemu" -nodefaults -m "$mem" "${smp[@]}" "${numa[@]}" \
+		"${machine_x[@]}" -kernel "$kdir/$image" -initrd "$initrd" \
+		-append "console=$console $bootargs loglevel=5 panic=-1 WORKLOAD=$wl DURATION=$duration ${WS_PAGES:+WS_PAGES=$WS_PAGES} ${SOAK_MINUTES:+SOAK_MINUTES=$SOAK_MINUTES} $extra ${tier:+TIER=1}" \
 		-no-reboot -nographic -serial stdio 2>&1 | stdbuf -oL tr -d '\r' | tee "$log" |
 		sed -un 's/^@@progress /    .. /p' || true
 	grep -q '=== end' "$log" || { say "the guest did not finish; see $log"; exit 1; }
 	grep -E '^(integrity|tiering|migrc):' "$log" | head -20 || true
 }
 
+# A kernel report in a guest console: BUG: (KASAN, KCSAN, KFENCE, sleeping
+# in atomic, bad page state, ...), WARNING: (WARN*, the debug checker,
+# lockdep's circular/recursive locking, inconsistent lock state, suspicious
+# RCU usage), BUG_ON() and VM_BUG_ON*() (page_table_check's among them:
+# "kernel BUG at", an Oops, the folio dump), faults in the kernel, UBSAN,
+# a panic, an RCU stall or a hung task.  No line of /init matches.
+reports='BUG:|WARNING:|kernel BUG at|Oops|Internal error:|Unable to handle kernel|'
+reports+='general protection fault|Kernel panic|UBSAN:|KASAN:|KCSAN:|KFENCE:|'
+reports+='possible (circular|recursive) locking|inconsistent lock state|'
+reports+='lock held when returning|page dumped because|'
+reports+='detected stall|blocked for more than'
+
 # count WHAT COUNTS LOG...: print the @@test lines of the logs, write
 # "passed failed skipped" to COUNTS ("@@test NAME ok|FAIL|SKIP ...": a
 # skip is counted as skipped, neither passed nor failed).  A log without
-# its "@@WHAT done" line or with a kernel report counts one failure more.
+# its "@@WHAT done" line or with a kernel report counts one failure more;
+# the reports are printed (up to 40 lines a log: each report line and what
+# follows it; the log has it all).
 count() {
-	local what=$1 counts=$2 log passed=0 failed=0 skipped=0
+	local what=$1 counts=$2 log scan passed=0 failed=0 skipped=0
 	shift 2
 	for log in "$@"; do
 		sed -n 's/^@@test /  /p' "$log"
@@ -167,7 +248,16 @@ count() {
 		failed=$((failed + $(grep -c '^@@test [^ ]* FAIL' "$log" || true)))
 		skipped=$((skipped + $(grep -c '^@@test [^ ]* SKIP' "$log" || true)))
 		grep -q "^@@$what done" "$log" || failed=$((failed + 1))
-		grep -E 'BUG:|WARNING:|Oops|Kernel panic|UBSAN|KASAN' "$log" && failed=$((failed + 1))
+		# Known upstream reports (scripts/known-reports.py) are named,
+		# not counted; any other report fails the run.
+		scan=$(python3 "$ROOT/scripts/known-reports.py" "$log" "$kdir/vmlinux") ||
+			scan=$(cat "$log")
+		sed -n 's/^@@known-report /  known upstream report, not counted: /p' <<<"$scan"
+		if grep -qE "$reports" <<<"$scan"; then
+			failed=$((failed + 1))
+			say "kernel report(s) in $log:"
+			grep -E -A25 "$reports" <<<"$scan" | head -40 || true
+		fi
 	done
 	echo "$passed $failed $skipped" > "$counts"
 	if [[ $skipped -gt 0 ]]; then
@@ -179,38 +269,18 @@ count() {
 }
 
 # The stale-data scenarios (make test, make mutate): one line per scenario,
-# counts in build/guest-ARCH.counts as "passed failed skipped".
+# counts in build/guest-ARCH[-VARIANT].counts as "passed failed skipped".
 if [[ $workload == scenarios ]]; then
 	boot numa scenarios
-	count scenarios "$BUILD/guest-$arch${MIGRC_HOOKS:+-hooks$MIGRC_HOOKS}.counts" \
+	count scenarios "$BUILD/guest-$name${MIGRC_HOOKS:+-hooks$MIGRC_HOOKS}.counts" \
 		"$out/console-numa.log"
 	exit
-fi
-
-# The mm selftests with migrc on (guest/selftests.c): one line per
-# selftest, then the cases that skipped or failed as expected
-# (guest/selftests/expected says why); counts in
-# build/guest-ARCH-selftests.counts.
-if [[ $workload == selftests ]]; then
-	# arm64's 32 MiB hugetlb pages are gigantic (beyond the buddy
-	# allocator) and the guest kernel cannot allocate them at run time
-	# (no CONTIG_ALLOC): reserve them at boot.  Not its 1 GiB pages:
-	# see guest/selftests/expected.
-	cmdline=${MIGRC_HOOKS:+migrc_disable_hooks=$MIGRC_HOOKS}
-	[[ $arch == arm64 ]] && cmdline+=" hugepagesz=32M hugepages=4"
-	limit=1800 rc=0
-	boot numa selftests selftests "$cmdline"
-	count selftests "$BUILD/guest-$arch-selftests${MIGRC_HOOKS:+-hooks$MIGRC_HOOKS}.counts" \
-		"$out/console-selftests.log" || rc=1
-	sed -n -e 's/^@@skip /  skipped case: /p' -e 's/^@@xfail /  failed case, as expected: /p' \
-		"$out/console-selftests.log"
-	exit $rc
 fi
 
 # The stress tests (guest/stress.c): pressure, CPU hotplug and bad knob
 # input in one boot, then a short second boot with bad boot parameters
 # (migrc=off and migrc_disable_hooks=0 first, so that a bad value taken
-# for a good one shows).  Counts in build/guest-ARCH-stress.counts.
+# for a good one shows).  Counts in build/guest-ARCH[-VARIANT]-stress.counts.
 if [[ $workload == stress ]]; then
 	boot numa stress stress
 	nhooks=$(sed -n '/^enum migrc_hook {/,/NR_MIGRC_HOOKS/p' "$ROOT/include/linux/migrc.h" |
@@ -222,9 +292,38 @@ if [[ $workload == stress ]]; then
 	bad+=" migrc_disable_hooks=$((1 << nhooks)) migrc_disable_hooks=0xffffffff"
 	bad+=" migrc_disable_hooks=99999999999999999999999 migrc_disable_hooks=1,2"
 	boot numa bootparams bootparams "$bad"
-	count stress "$BUILD/guest-$arch-stress${MIGRC_HOOKS:+-hooks$MIGRC_HOOKS}.counts" \
+	count stress "$BUILD/guest-$name-stress${MIGRC_HOOKS:+-hooks$MIGRC_HOOKS}.counts" \
 		"$out/console-stress.log" "$out/console-bootparams.log"
 	exit
+fi
+
+# Debian's stress-ng (guest/stressng.c): the migration, mprotect, fork,
+# remap, fault and GUP stressors one after the other with migrc on, its
+# debug checker on.  Counts in build/guest-ARCH-stressng.counts.
+if [[ $workload == stressng ]]; then
+	boot numa stressng stressng
+	count stressng "$BUILD/guest-$arch-stressng.counts" "$out/console-stressng.log"
+	exit
+fi
+
+# The mm selftests with migrc on (guest/selftests.c): one line per
+# selftest, then the cases that skipped or failed as expected
+# (guest/selftests/expected says why); counts in
+# build/guest-ARCH[-VARIANT]-selftests.counts.
+if [[ $workload == selftests ]]; then
+	# arm64's 32 MiB hugetlb pages are gigantic (beyond the buddy
+	# allocator) and the guest kernel cannot allocate them at run time
+	# (no CONTIG_ALLOC): reserve them at boot.  Not its 1 GiB pages:
+	# see guest/selftests/expected.
+	cmdline=${MIGRC_HOOKS:+migrc_disable_hooks=$MIGRC_HOOKS}
+	[[ $arch == arm64 ]] && cmdline+=" hugepagesz=32M hugepages=4"
+	limit=1800 rc=0
+	boot numa selftests selftests "$cmdline"
+	count selftests "$BUILD/guest-$name-selftests${MIGRC_HOOKS:+-hooks$MIGRC_HOOKS}.counts" \
+		"$out/console-selftests.log" || rc=1
+	sed -n -e 's/^@@skip /  skipped case: /p' -e 's/^@@xfail /  failed case, as expected: /p' \
+		"$out/console-selftests.log"
+	exit $rc
 fi
 
 # The soak (make soak): the tiering workload with migrc on, every checker
@@ -234,10 +333,12 @@ if [[ $workload == soak ]]; then
 	limit=$((900 + 90 * SOAK_MINUTES))
 	boot tier soak soak
 	sed -n 's/^@@soak {/  {/p' "$out/console-soak.log"
-	count soak "$BUILD/guest-$arch-soak.counts" "$out/console-soak.log"
+	count soak "$BUILD/guest-$name-soak.counts" "$out/console-soak.log"
 	exit
 fi
 
+# The benchmark's figures would be the sanitizer's, in results/ARCH.json.
+[[ -z $variant ]] || { say "VARIANT= is for the tests (scenarios, stress, soak)"; exit 2; }
 logs=()
 numa_wl=$(tr , '\n' <<<"$workload" | { grep -v '^tiering$' || true; } | paste -sd, -)
 if [[ -n $numa_wl ]]; then
