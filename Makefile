@@ -8,7 +8,7 @@
 #   make test              make check, then every test on x86_64, arm64, riscv
 #   make test-full         make test, plus the stress tests on the sanitizer kernels
 #   make run [ARCH=x86_64|arm64|riscv]
-#   make kunit ARCH=arm64  one architecture's KUnit suites and guest scenarios
+#   make kunit ARCH=arm64  one architecture's KUnit suites and guest tests
 #   make check             checkpatch, kernel-doc, W=1 and sparse
 #   make tree              install what is missing, prepare build/linux
 #   make check-series      build every patch of the series on all arches

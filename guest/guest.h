@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Helpers shared by the guest programs: bench.c defines them, init.c,
- * scenarios.c, stress.c and stressng.c use them.
+ * scenarios.c, stress.c, stressng.c and selftests.c use them.
  */
 #ifndef MIGRC_GUEST_H
 #define MIGRC_GUEST_H
@@ -23,6 +23,7 @@ int scenarios_main(void);
 int stress_main(void);
 int bootparams_main(void);
 int stressng_main(void);
+int selftests_main(void);
 
 double now(void);
 int write_file(const char *path, const char *val);

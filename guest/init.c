@@ -2,8 +2,8 @@
 /*
  * /init of the `make run` guest: report what the kernel says about migrc
  * and the NUMA topology, run the workloads named by WORKLOAD= on the
- * kernel command line (bench.c; scenarios.c, stress.c and stressng.c for
- * the tests), then power off.
+ * kernel command line (bench.c; scenarios.c, stress.c, stressng.c and
+ * selftests.c for the tests), then power off.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -90,6 +90,8 @@ int main(void)
 		scenarios_main();
 	else if (getenv("WORKLOAD") && !strcmp(getenv("WORKLOAD"), "stress"))
 		stress_main();
+	else if (getenv("WORKLOAD") && !strcmp(getenv("WORKLOAD"), "selftests"))
+		selftests_main();
 	else if (getenv("WORKLOAD") && !strcmp(getenv("WORKLOAD"), "bootparams"))
 		bootparams_main();
 	else if (getenv("WORKLOAD") && !strcmp(getenv("WORKLOAD"), "stressng"))

@@ -12,6 +12,7 @@ set -euo pipefail
 need=(
 	"/usr/src/linux-source-6.12.tar.xz linux-source-6.12"
 	"gcc gcc"
+	"/usr/lib/x86_64-linux-gnu/libc.a libc6-dev"
 	"make make"
 	"aarch64-linux-gnu-gcc gcc-aarch64-linux-gnu"
 	"riscv64-linux-gnu-gcc gcc-riscv64-linux-gnu"

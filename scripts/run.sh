@@ -14,7 +14,9 @@
 #
 # usage: run.sh ARCH     (WORKLOAD=a,b DURATION=s WS_PAGES=n in the env; for the
 # scenarios also SCENARIOS=a,b to run only those, CHECKER=0 without the
-# debug checker, MIGRC_HOOKS=mask with hooks switched off)
+# debug checker, MIGRC_HOOKS=mask with hooks switched off; for the mm
+# selftests, WORKLOAD=selftests, SELFTESTS=a,b runs only those of
+# guest/selftests/list, CHECKER= and MIGRC_HOOKS= as for the scenarios)
 #
 # VARIANT=kasan|kcsan (make test): boot the sanitizer KUnit kernel that
 # `scripts/kunit.sh ARCH VARIANT` built in build/kunit-ARCH-VARIANT (it has
@@ -128,6 +130,22 @@ if [[ $workload == stressng ]]; then
 	initrd=$sng
 fi
 
+# The mm selftests (WORKLOAD=selftests): scripts/selftests.sh builds them
+# when their inputs change; their directory goes into a second cpio
+# appended to the initramfs (the kernel unpacks both), so the other
+# workloads boot without them.
+if [[ $workload == selftests ]]; then
+	say "building the mm selftests (statically, when their sources changed)"
+	stamp=$("$ROOT/scripts/selftests.sh" "$arch" "$out/selftests")
+	full=$out/initramfs-selftests.cpio.gz
+	if [[ ! -f $full || $(cat "$full.sources" 2>/dev/null) != "$sources $stamp" ]]; then
+		(cd "$out/selftests/root" && find . | cpio -o -H newc --quiet | gzip -9) |
+			cat "$initrd" - > "$full"
+		echo "$sources $stamp" > "$full.sources"
+	fi
+	initrd=$full
+fi
+
 results=$BUILD/results
 mkdir -p "$results"
 
@@ -140,12 +158,18 @@ boot() {
 	# GUEST_MB= sizes the numa layout (default 1024): the cap on pending
 	# pages, and with it how many rounds a run needs, scales with memory.
 	[[ $layout == numa ]] && mem=${GUEST_MB:-1024}
-	# The tests (scenarios, stress, stressng, soak) run with migrc's
-	# debug checker on, unless CHECKER=0 (to see a missed flush as stale
-	# data: the checker fails migrc safe when it finds one).
-	[[ ($wl == scenarios || $wl == stress || $wl == soak || $wl == stressng) &&
-	   ${CHECKER:-1} != 0 ]] && extra+=" page_table_check=on"
+	# The tests (scenarios, stress, stressng, soak, selftests) run with
+	# migrc's debug checker on, unless CHECKER=0 (to see a missed flush as
+	# stale data: the checker fails migrc safe when it finds one).
+	[[ ($wl == scenarios || $wl == stress || $wl == soak || $wl == stressng ||
+	    $wl == selftests) && ${CHECKER:-1} != 0 ]] && extra+=" page_table_check=on"
 	[[ -n ${SCENARIOS:-} ]] && extra+=" SCENARIOS=$SCENARIOS"
+	[[ -n ${SELFTESTS:-} ]] && extra+=" SELFTESTS=$SELFTESTS"
+	# THP is in the guest kernel for the selftests (madvise mode); the
+	# rest boots with it off, as before it was there: with THP on,
+	# khugepaged raises min_free_kbytes and so every watermark, and the
+	# stress tests' pressure-no-oom found nothing to compare.
+	[[ $wl == selftests ]] || extra+=" transparent_hugepage=never"
 	# A sanitizer KUnit kernel: no suites this time, slower kernel paths.
 	[[ -n $variant ]] && extra+=" kunit.enable=0 SANITIZER=1"
 	# One socket per node, so the CPU topology agrees with the NUMA one.
@@ -210,20 +234,22 @@ reports+='lock held when returning|page dumped because|'
 reports+='detected stall|blocked for more than'
 
 # count WHAT COUNTS LOG...: print the @@test lines of the logs, write
-# "passed failed skipped" to COUNTS.  A log without its "@@WHAT done" line
-# or with a kernel report counts one failure more; the reports are printed
-# (up to 40 lines a log: each report line and what follows it; the log
-# has it all).
+# "passed failed skipped" to COUNTS ("@@test NAME ok|FAIL|SKIP ...": a
+# skip is counted as skipped, neither passed nor failed).  A log without
+# its "@@WHAT done" line or with a kernel report counts one failure more;
+# the reports are printed (up to 40 lines a log: each report line and what
+# follows it; the log has it all).
 count() {
-	local what=$1 counts=$2 log scan passed=0 failed=0 names=${2%.counts}.failed
+	local what=$1 counts=$2 log scan passed=0 failed=0 skipped=0 names=${2%.counts}.failed
 	shift 2
 	rm -f "$names"
 	for log in "$@"; do
 		sed -n 's/^@@test /  /p' "$log"
-		passed=$((passed + $(grep -c '^@@test .* ok' "$log" || true)))
-		failed=$((failed + $(grep -c '^@@test .* FAIL' "$log" || true)))
+		passed=$((passed + $(grep -c '^@@test [^ ]* ok' "$log" || true)))
+		failed=$((failed + $(grep -c '^@@test [^ ]* FAIL' "$log" || true)))
+		skipped=$((skipped + $(grep -c '^@@test [^ ]* SKIP' "$log" || true)))
 		# The failed names, for the summary of scripts/test.sh.
-		sed -n 's/^@@test \([^ ]*\) .*FAIL.*/\1/p' "$log" >> "$names"
+		sed -n 's/^@@test \([^ ]*\) FAIL.*/\1/p' "$log" >> "$names"
 		if ! grep -q "^@@$what done" "$log"; then
 			failed=$((failed + 1))
 			echo "did not finish" >> "$names"
@@ -240,8 +266,12 @@ count() {
 			grep -E -A25 "$reports" <<<"$scan" | head -40 || true
 		fi
 	done
-	echo "$passed $failed 0" > "$counts"
-	say "$what: $passed passed, $failed failed"
+	echo "$passed $failed $skipped" > "$counts"
+	if [[ $skipped -gt 0 ]]; then
+		say "$what: $passed passed, $failed failed, $skipped skipped"
+	else
+		say "$what: $passed passed, $failed failed"
+	fi
 	[[ $failed -eq 0 ]]
 }
 
@@ -281,6 +311,26 @@ if [[ $workload == stressng ]]; then
 	boot numa stressng stressng
 	count stressng "$BUILD/guest-$arch-stressng.counts" "$out/console-stressng.log"
 	exit
+fi
+
+# The mm selftests with migrc on (guest/selftests.c): one line per
+# selftest, then the cases that skipped or failed as expected
+# (guest/selftests/expected says why); counts in
+# build/guest-ARCH[-VARIANT]-selftests.counts.
+if [[ $workload == selftests ]]; then
+	# arm64's 32 MiB hugetlb pages are gigantic (beyond the buddy
+	# allocator) and the guest kernel cannot allocate them at run time
+	# (no CONTIG_ALLOC): reserve them at boot.  Not its 1 GiB pages:
+	# see guest/selftests/expected.
+	cmdline=${MIGRC_HOOKS:+migrc_disable_hooks=$MIGRC_HOOKS}
+	[[ $arch == arm64 ]] && cmdline+=" hugepagesz=32M hugepages=4"
+	limit=1800 rc=0
+	boot numa selftests selftests "$cmdline"
+	count selftests "$BUILD/guest-$name-selftests${MIGRC_HOOKS:+-hooks$MIGRC_HOOKS}.counts" \
+		"$out/console-selftests.log" || rc=1
+	sed -n -e 's/^@@skip /  skipped case: /p' -e 's/^@@xfail /  failed case, as expected: /p' \
+		"$out/console-selftests.log"
+	exit $rc
 fi
 
 # The soak (make soak): the tiering workload with migrc on, every checker

@@ -84,9 +84,11 @@ for r in "${runs[@]}"; do
 done
 
 # The guest: the stale-data scenarios (guest/scenarios.c), the stress
-# tests (guest/stress.c: pressure, CPU hotplug, bad input), then Debian's
-# stress-ng (guest/stressng.c; x86_64 and arm64: bookworm has no riscv64).
-for wl in scenarios stress stressng; do
+# tests (guest/stress.c: pressure, CPU hotplug, bad input), Debian's
+# stress-ng (guest/stressng.c; x86_64 and arm64: bookworm has no riscv64),
+# then the kernel's mm selftests and our read-only migration variants with
+# migrc on (guest/selftests.c; a skipped selftest is tallied as skipped).
+for wl in scenarios stress stressng selftests; do
 	for arch in "$@"; do
 		[[ $wl == stressng && $arch == riscv ]] && continue
 		guest "$wl" "$arch"
