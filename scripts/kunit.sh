@@ -76,10 +76,23 @@ secs=$((SECONDS - start))
 # The names of failed cases go to <out>.failed, for the summary of
 # scripts/test.sh (CI shows only the end of the output).
 rm -f "$out.failed"
-read -r pass fail skip < <(python3 - "$out.json" "$out.failed" <<'PY'
-import json, sys
+read -r pass fail skip < <(python3 - "$out.json" "$out.failed" "$out/test.log" <<'PY'
+import json, re, sys
 p = f = s = 0
 failed = []
+try:
+    log = open(sys.argv[3], errors='replace').read().splitlines()
+except Exception:
+    log = []
+def why(case):
+    # The first failed expectation of CASE in the console log, and the
+    # line that says what was expected.
+    for i, l in enumerate(log):
+        m = re.search(r'# %s: (EXPECTATION|ASSERTION) FAILED at (\S+)' % re.escape(case), l)
+        if m:
+            nxt = ' '.join(x.strip() for x in log[i + 1:i + 3])
+            return ': %s: %s' % (m.group(2).split('/')[-1], nxt[:200])
+    return ''
 try:
     data = json.load(open(sys.argv[1]))
 except Exception:
@@ -97,7 +110,8 @@ def walk(t, path):
         elif st == 'SKIP': s += 1
         else:
             f += 1
-            failed.append('.'.join(name[-1:] + [c.get('name', '?')]))
+            failed.append('.'.join(name[-1:] + [c.get('name', '?')]) +
+                          why(c.get('name', '?')))
 walk(data, [])
 if failed:
     open(sys.argv[2], 'w').write('\n'.join(failed) + '\n')

@@ -249,7 +249,7 @@ count() {
 		failed=$((failed + $(grep -c '^@@test [^ ]* FAIL' "$log" || true)))
 		skipped=$((skipped + $(grep -c '^@@test [^ ]* SKIP' "$log" || true)))
 		# The failed names, for the summary of scripts/test.sh.
-		sed -n 's/^@@test \([^ ]*\) FAIL.*/\1/p' "$log" >> "$names"
+		sed -n 's/^@@test \([^ ]*\) FAIL \?\(.\{0,150\}\).*/\1: \2/p' "$log" >> "$names"
 		if ! grep -q "^@@$what done" "$log"; then
 			failed=$((failed + 1))
 			echo "did not finish" >> "$names"

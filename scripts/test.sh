@@ -37,7 +37,7 @@ tally() {
 	[[ -f $2 ]] && read -r p f s < "$2"
 	line="$1: $p passed, $f failed"
 	[[ $s -gt 0 ]] && line+=", $s skipped"
-	[[ $f -gt 0 && -s $names ]] && line+=" ($(sort -u "$names" | paste -sd, - | sed 's/,/, /g'))"
+	[[ $f -gt 0 && -s $names ]] && line+=" ($(sort -u "$names" | paste -sd';' - | sed 's/;/; /g'))"
 	summary+=("$line")
 	tp=$((tp + p)) tf=$((tf + f)) ts=$((ts + s))
 }
