@@ -20,7 +20,8 @@ case $arch in
 x86_64) cross= ;; arm64) cross=aarch64-linux-gnu- ;; riscv) cross=riscv64-linux-gnu- ;;
 esac
 # enum migrc_hook, in order.
-hooks=(write_fault gup_write batched ineligible pressure offline flush_pending)
+hooks=(write_fault gup_write batched ineligible pressure offline flush_pending
+       file_gate file_recheck)
 # Paths the architecture invalidates by itself (the hook compiles away
 # there): the case must pass with the hook off, and that is the result.
 declare -A by_arch=([arm64:write_fault]=migrc_mm.migrc_mm_test_write_fault)

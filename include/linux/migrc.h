@@ -106,6 +106,10 @@ enum migrc_flush_point {
  * @MIGRC_HOOK_OFFLINE: retirement before CPU or memory offline and suspend
  * @MIGRC_HOOK_FLUSH_PENDING: not trusting a read-only PTE of an mm with a
  *	TLB flush pending (mprotect, NUMA hinting, fork write-protect)
+ * @MIGRC_HOOK_FILE_GATE: the flush of every CPU when an inode whose folios
+ *	had their flush deferred gains a writer (get_write_access())
+ * @MIGRC_HOOK_FILE_RECHECK: the migration's re-check for a writer after it
+ *	marked the mapping, which catches a writer that came before the mark
  * @NR_MIGRC_HOOKS: number of hooks
  */
 enum migrc_hook {
@@ -116,6 +120,8 @@ enum migrc_hook {
 	MIGRC_HOOK_PRESSURE,
 	MIGRC_HOOK_OFFLINE,
 	MIGRC_HOOK_FLUSH_PENDING,
+	MIGRC_HOOK_FILE_GATE,
+	MIGRC_HOOK_FILE_RECHECK,
 	NR_MIGRC_HOOKS
 };
 
@@ -201,6 +207,12 @@ enum migrc_pte {
  *	Invalidate every translation of @mm on every CPU that may hold one.
  *	Same context rules as arch_migrc_flush().
  *
+ * arch_migrc_flush_all() (optional; default flush_tlb_all())
+ *	Invalidate every user translation, of every mm and ASID, on every
+ *	CPU, and return only when that is done.  The core then reports every
+ *	online CPU clean.  Process context with interrupts enabled, no
+ *	spinlock held.
+ *
  * arch_migrc_count_tlbbatch_add(), arch_migrc_count_tlbbatch_flush(batch)
  *	Count what the mainline batched unmap flush sends, with the
  *	TLBBATCH_FLUSH_* vm events, in the units arch_migrc_flush() counts
@@ -212,7 +224,8 @@ enum migrc_pte {
  *	needs no flush of its own.
  *
  * <asm/migrc.h> must define ARCH_MIGRC_NAME, the backend's name.  It may
- * override arch_migrc_flush_mm and arch_migrc_write_fault_flushes.
+ * override arch_migrc_flush_mm, arch_migrc_flush_all and
+ * arch_migrc_write_fault_flushes.
  */
 
 /*
@@ -349,6 +362,9 @@ void migrc_batch_add_pte(struct migrc_batch *batch, struct mm_struct *mm,
 void migrc_batch_add_folio(struct migrc_batch *batch, struct folio *folio);
 void migrc_batch_seal(struct migrc_batch *batch);
 void migrc_batch_flush(struct migrc_batch *batch);
+
+bool migrc_file_folio_eligible(struct folio *folio);
+bool migrc_file_unmap_end(struct migrc_batch *batch, struct folio *folio);
 
 unsigned long migrc_retire_all(enum migrc_cause cause);
 unsigned long migrc_retire_nodes(const nodemask_t *nodes, int highest_zoneidx,

@@ -61,6 +61,11 @@
 #define arch_migrc_flush_mm(mm)	flush_tlb_mm(mm)
 #endif
 
+/* May be overridden by <asm/migrc.h>. */
+#ifndef arch_migrc_flush_all
+#define arch_migrc_flush_all()	flush_tlb_all()
+#endif
+
 DEFINE_STATIC_KEY_TRUE(migrc_enabled_key);
 EXPORT_SYMBOL_IF_KUNIT(migrc_enabled_key);
 
@@ -282,3 +287,33 @@ noinline void migrc_arch_flush_mm(struct mm_struct *mm)
 	arch_migrc_flush_mm(mm);
 }
 EXPORT_SYMBOL_IF_KUNIT(migrc_arch_flush_mm);
+
+noinline void migrc_arch_flush_all(void)
+{
+	KUNIT_STATIC_STUB_REDIRECT(migrc_arch_flush_all);
+	arch_migrc_flush_all();
+}
+EXPORT_SYMBOL_IF_KUNIT(migrc_arch_flush_all);
+
+/**
+ * migrc_flush_all() - invalidate every user translation on every CPU
+ *
+ * For callers that cannot tell which batches, or which CPUs, hold the
+ * stale translations they care about: the file writer gate must also
+ * cover batches still open in migration rounds that other tasks are
+ * running, which are on no list.  Every online CPU is then reported clean
+ * as of the generation read before the flush started, so the batches
+ * sealed by then retire later without a flush of their own.
+ *
+ * Context: process context with interrupts enabled, no spinlock held
+ * (x86 and riscv interrupt every other CPU and wait for them).
+ */
+void migrc_flush_all(void)
+{
+	u64 gen = migrc_read_gen();
+
+	migrc_arch_flush_all();
+	migrc_note_online_cpus_clean(gen);
+	migrc_count_flush(1, num_online_cpus() - 1);
+}
+EXPORT_SYMBOL_IF_KUNIT(migrc_flush_all);

@@ -61,6 +61,15 @@ extern atomic64_t migrc_gen;
 bool migrc_arch_trim(struct migrc_batch *batch);
 void migrc_arch_flush(struct arch_migrc_batch *arch);
 void migrc_arch_flush_mm(struct mm_struct *mm);
+void migrc_arch_flush_all(void);
+void migrc_flush_all(void);
+
+/* file.c: where the race test stops a migration; see migrc_file_unmap_end(). */
+enum migrc_file_race {
+	MIGRC_FILE_RACE_BEFORE_MARK,
+	MIGRC_FILE_RACE_BEFORE_RECHECK,
+	MIGRC_FILE_RACE_AFTER_RECHECK,
+};
 
 /* retire.c: the pending list and its counters; see there for the locking. */
 struct kmem_cache;
@@ -110,6 +119,7 @@ int migrc_memory_callback(struct notifier_block *nb, unsigned long action,
 int migrc_pm_callback(struct notifier_block *nb, unsigned long action,
 		      void *arg);
 unsigned long migrc_default_max_pending(unsigned long totalram);
+void migrc_file_race_point(struct folio *folio, enum migrc_file_race where);
 int migrc_parse_knob(const char *buf, size_t len, unsigned long min,
 		     unsigned long max, unsigned long *val);
 #endif
