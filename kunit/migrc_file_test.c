@@ -215,6 +215,7 @@ struct ft {
 	bool started;
 	atomic_t running;
 	atomic_long_t reads, stale, fresh;
+	unsigned long stale_pages;	/* bit per page read stale */
 	struct task_struct *readers[NR_CPUS];
 	int test_cpu;
 	cpumask_var_t saved_mask;
@@ -272,10 +273,13 @@ static int ft_reader_fn(void *arg)
 			if (e == FT_OLD)
 				continue;
 			/* Values only grow, except FT_TRUNCATED after FT_OLD. */
-			if (v == e || (e != FT_TRUNCATED && v > e))
+			if (v == e || (e != FT_TRUNCATED && v > e)) {
 				fresh++;
-			else
+			} else {
 				stale++;
+				if (!test_bit(i, &ft->stale_pages))
+					set_bit(i, &ft->stale_pages);
+			}
 		}
 		atomic_long_add(reads, &ft->reads);
 		atomic_long_add(stale, &ft->stale);
@@ -356,9 +360,9 @@ static void ft_check_readers(struct ft *ft)
 
 	msleep(FT_READ_MS);
 	ft_stop_readers(ft);
-	kunit_info(test, "%ld reads, %ld of the new data, %ld stale\n",
+	kunit_info(test, "%ld reads, %ld of the new data, %ld stale (pages %*pbl)\n",
 		   atomic_long_read(&ft->reads), atomic_long_read(&ft->fresh),
-		   atomic_long_read(&ft->stale));
+		   atomic_long_read(&ft->stale), ft->nr, &ft->stale_pages);
 	KUNIT_EXPECT_GT_MSG(test, atomic_long_read(&ft->fresh), 0L,
 			    "readers never read after the change: nothing was checked");
 	KUNIT_EXPECT_EQ_MSG(test, atomic_long_read(&ft->stale), 0L,
