@@ -537,6 +537,8 @@ static void ft_suite_exit(struct kunit_suite *suite)
 		mntput(ft_mnt);
 }
 
+static unsigned long ft_violations;
+
 static int ft_init(struct kunit *test)
 {
 	/* A case the checker failed must not switch the next ones off. */
@@ -544,7 +546,15 @@ static int ft_init(struct kunit *test)
 		migrc_test_recover();
 	migrc_set_enabled(true);
 	migrc_retire_all(MIGRC_CAUSE_DRAIN);
+	ft_violations = migrc_debug_violations();
 	return 0;
+}
+
+/* No case may trip the debug checker. */
+static void ft_exit(struct kunit *test)
+{
+	KUNIT_EXPECT_EQ_MSG(test, migrc_debug_violations(), ft_violations,
+			    "the migrc debug checker found a missing flush");
 }
 
 static const unsigned long ft_map_flags[] = { MAP_SHARED, MAP_PRIVATE };
@@ -964,6 +974,7 @@ static struct kunit_suite migrc_file_test_suite = {
 	.suite_init = ft_suite_init,
 	.suite_exit = ft_suite_exit,
 	.init = ft_init,
+	.exit = ft_exit,
 	.test_cases = migrc_file_test_cases,
 };
 

@@ -19,6 +19,7 @@
 #include <linux/nodemask.h>
 #include <linux/types.h>
 
+struct address_space;
 struct folio;
 struct mm_struct;
 
@@ -209,9 +210,9 @@ enum migrc_pte {
  *
  * arch_migrc_flush_all() (optional; default flush_tlb_all())
  *	Invalidate every user translation, of every mm and ASID, on every
- *	CPU, and return only when that is done.  The core then reports every
- *	online CPU clean.  Process context with interrupts enabled, no
- *	spinlock held.
+ *	CPU, and return only when that is done; count it with
+ *	migrc_count_flush().  The core then reports every online CPU clean.
+ *	Process context with interrupts enabled, no spinlock held.
  *
  * arch_migrc_count_tlbbatch_add(), arch_migrc_count_tlbbatch_flush(batch)
  *	Count what the mainline batched unmap flush sends, with the
@@ -519,6 +520,7 @@ void migrc_debug_pte_flushed(struct mm_struct *mm, pte_t *ptep);
 void migrc_debug_forget(struct migrc_batch *batch);
 void migrc_debug_forget_mm(struct mm_struct *mm);
 bool migrc_debug_check_folio(struct folio *folio);
+void migrc_debug_writer(struct address_space *mapping);
 unsigned long migrc_debug_violations(void);
 unsigned long migrc_debug_untracked_count(void);
 #else
@@ -530,6 +532,7 @@ static inline void migrc_debug_pte_flushed(struct mm_struct *mm, pte_t *ptep) { 
 static inline void migrc_debug_forget(struct migrc_batch *batch) { }
 static inline void migrc_debug_forget_mm(struct mm_struct *mm) { }
 static inline bool migrc_debug_check_folio(struct folio *folio) { return true; }
+static inline void migrc_debug_writer(struct address_space *mapping) { }
 #endif /* CONFIG_MIGRC_DEBUG */
 
 #endif /* _LINUX_MIGRC_H */

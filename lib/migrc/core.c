@@ -63,7 +63,11 @@
 
 /* May be overridden by <asm/migrc.h>. */
 #ifndef arch_migrc_flush_all
-#define arch_migrc_flush_all()	flush_tlb_all()
+static inline void arch_migrc_flush_all(void)
+{
+	migrc_count_flush(1, num_online_cpus() - 1);
+	flush_tlb_all();
+}
 #endif
 
 DEFINE_STATIC_KEY_TRUE(migrc_enabled_key);
@@ -314,6 +318,5 @@ void migrc_flush_all(void)
 
 	migrc_arch_flush_all();
 	migrc_note_online_cpus_clean(gen);
-	migrc_count_flush(1, num_online_cpus() - 1);
 }
 EXPORT_SYMBOL_IF_KUNIT(migrc_flush_all);

@@ -34,6 +34,7 @@
 #define pr_fmt(fmt) "migrc: " fmt
 
 #include <kunit/visibility.h>
+#include <linux/fs.h>
 #include <linux/hashtable.h>
 #include <linux/migrc.h>
 #include <linux/mm.h>
@@ -299,6 +300,43 @@ void migrc_debug_forget(struct migrc_batch *batch)
 void migrc_debug_forget_mm(struct mm_struct *mm)
 {
 	migrc_debug_drop(migrc_debug_of_mm, mm);
+}
+
+/**
+ * migrc_debug_writer() - a file gained a writer without the gate's flush
+ * @mapping: its mapping, marked AS_MIGRC_DEFERRED
+ *
+ * Reached only when MIGRC_HOOK_FILE_GATE is switched off: the writer may
+ * now change folios whose older copies stale translations still read.
+ * Warns if any recorded deferral is still unflushed in its mm.  The
+ * records do not say which file they belong to, so this may also blame a
+ * writer for an anonymous deferral; it is a check for the hook tests.
+ *
+ * Context: process context.
+ */
+void migrc_debug_writer(struct address_space *mapping)
+{
+	struct migrc_debug_rec *rec;
+	unsigned long flags;
+	bool live = false;
+	int bkt;
+
+	if (!migrc_debug_active() || !atomic_read(&migrc_debug_nr))
+		return;
+	raw_spin_lock_irqsave(&migrc_debug_lock, flags);
+	hash_for_each(migrc_debug_hash, bkt, rec, node) {
+		if (!migrc_debug_flushed(rec)) {
+			live = true;
+			break;
+		}
+	}
+	raw_spin_unlock_irqrestore(&migrc_debug_lock, flags);
+	if (!live)
+		return;
+	atomic_long_inc(&migrc_debug_violation_count);
+	WARN_ONCE(1, "migrc: debug: inode %lu gained a writer before its deferred flush\n",
+		  mapping->host ? mapping->host->i_ino : 0);
+	migrc_fail("the debug checker found a writer before its flush");
 }
 
 /**

@@ -153,8 +153,10 @@ bool migrc_file_unmap_end(struct migrc_batch *batch, struct folio *folio)
  */
 void __migrc_mapping_writer(struct address_space *mapping)
 {
-	if (migrc_hook_disabled(MIGRC_HOOK_FILE_GATE))
+	if (migrc_hook_disabled(MIGRC_HOOK_FILE_GATE)) {
+		migrc_debug_writer(mapping);
 		return;
+	}
 	migrc_flush_all();
 	count_vm_event(MIGRC_FILE_GATE);
 	/*

@@ -88,3 +88,16 @@ void arch_migrc_flush(struct arch_migrc_batch *batch)
 	batch->nr_asids = 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(arch_migrc_flush);
+
+/**
+ * arch_migrc_flush_all() - invalidate every translation on every CPU
+ *
+ * One broadcast TLBI VMALLE1IS and its DSB: no CPU is interrupted.
+ *
+ * Context: any.
+ */
+void arch_migrc_flush_all(void)
+{
+	migrc_count_flush(1, 0);
+	flush_tlb_all();
+}

@@ -27,6 +27,9 @@
  */
 #define arch_migrc_write_fault_flushes()	true
 
+void arch_migrc_flush_all(void);
+#define arch_migrc_flush_all arch_migrc_flush_all
+
 /* The most ASIDs a batch invalidates one by one; past that, all of them. */
 #define ARM64_MIGRC_ASIDS	4
 
