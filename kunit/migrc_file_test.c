@@ -634,15 +634,16 @@ static void migrc_file_test_truncate_partial(struct kunit *test)
 	ft_check_readers(ft);
 }
 
-/* Fault every page of the mapping in again, read-only. */
-static void ft_fault_in(struct ft *ft)
+/* Fault every page of the mapping in again, read-only: holes, zeroes. */
+static void ft_fault_in_holes(struct ft *ft)
 {
 	int i;
 
 	for (i = 0; i < ft->nr; i++) {
-		u64 v;
+		u64 v = FT_OLD;
 
 		KUNIT_ASSERT_EQ(ft->test, get_user(v, ft_word(ft, i)), 0);
+		KUNIT_EXPECT_EQ(ft->test, v, FT_TRUNCATED);
 	}
 }
 
@@ -670,7 +671,7 @@ static void migrc_file_test_otrunc_reextend(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, ft_event(MIGRC_FILE_GATE) - gate, 1UL);
 	KUNIT_EXPECT_GT(test, ft_event(MIGRC_MM_FLUSH), mm_flushes);
 	KUNIT_ASSERT_EQ(test, vfs_truncate(&ft->ro->f_path, ft->nr * PAGE_SIZE), 0);
-	ft_fault_in(ft);
+	ft_fault_in_holes(ft);
 	for (i = 0; i < ft->nr; i++)
 		ft_publish(ft, i, FT_TRUNCATED);
 	ft_check_readers(ft);

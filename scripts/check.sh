@@ -22,9 +22,11 @@ cd "$TREE" || exit 1
 
 files=(lib/migrc/core.c lib/migrc/retire.c lib/migrc/policy.c lib/migrc/batch.c
        lib/migrc/control.c lib/migrc/init.c lib/migrc/debug.c lib/migrc/migrc.h
+       lib/migrc/file.c
        lib/migrc/migrc_test.c lib/migrc/migrc_mm_test.c
-       lib/migrc/migrc_arch_test.c
-       include/linux/migrc.h include/asm-generic/migrc-cpumask.h
+       lib/migrc/migrc_arch_test.c lib/migrc/migrc_file_test.c
+       include/linux/migrc.h include/linux/migrc_gate.h
+       include/asm-generic/migrc-cpumask.h
        arch/x86/include/asm/migrc.h arch/x86/mm/migrc.c
        arch/arm64/include/asm/migrc.h
        arch/arm64/mm/migrc.c arch/riscv/include/asm/migrc.h)

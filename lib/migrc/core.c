@@ -61,15 +61,6 @@
 #define arch_migrc_flush_mm(mm)	flush_tlb_mm(mm)
 #endif
 
-/* May be overridden by <asm/migrc.h>. */
-#ifndef arch_migrc_flush_all
-static inline void arch_migrc_flush_all(void)
-{
-	migrc_count_flush(1, num_online_cpus() - 1);
-	flush_tlb_all();
-}
-#endif
-
 DEFINE_STATIC_KEY_TRUE(migrc_enabled_key);
 EXPORT_SYMBOL_IF_KUNIT(migrc_enabled_key);
 
@@ -291,6 +282,15 @@ noinline void migrc_arch_flush_mm(struct mm_struct *mm)
 	arch_migrc_flush_mm(mm);
 }
 EXPORT_SYMBOL_IF_KUNIT(migrc_arch_flush_mm);
+
+/* May be overridden by <asm/migrc.h>. */
+#ifndef arch_migrc_flush_all
+static inline void arch_migrc_flush_all(void)
+{
+	migrc_count_flush(1, num_online_cpus() - 1);
+	flush_tlb_all();
+}
+#endif
 
 noinline void migrc_arch_flush_all(void)
 {
