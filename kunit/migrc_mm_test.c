@@ -542,6 +542,8 @@ static int mt_write_force(struct mt *mt, int i)
 
 /* Violations the debug checker is expected to find in the current case. */
 static unsigned long mt_violations, mt_expected_violations;
+/* vm.migrc_max_pending_pages as the case found it. */
+static unsigned long mt_saved_cap;
 
 static int mt_suite_init(struct kunit *test)
 {
@@ -552,6 +554,7 @@ static int mt_suite_init(struct kunit *test)
 	migrc_retire_all(MIGRC_CAUSE_DRAIN);
 	mt_violations = migrc_debug_violations();
 	mt_expected_violations = 0;
+	mt_saved_cap = READ_ONCE(migrc_max_pending_pages);
 	return 0;
 }
 
@@ -561,6 +564,7 @@ static void mt_suite_exit(struct kunit *test)
 	KUNIT_EXPECT_EQ_MSG(test, migrc_debug_violations() - mt_violations,
 			    mt_expected_violations,
 			    "the migrc debug checker found a PTE changed before its flush");
+	WRITE_ONCE(migrc_max_pending_pages, mt_saved_cap);
 }
 
 /* Write fault reusing the page in place: do_wp_page() must flush. */
@@ -1096,31 +1100,66 @@ static struct page *mt_block(struct kunit *test, int nid, unsigned int order)
 }
 
 /*
+ * How many order-MAX_PAGE_ORDER blocks must be pending on @nid for their
+ * retirement to lift every zone of the node over its min watermark, from
+ * nothing free: each zone's high watermark (above its min), the most a
+ * boost can add to it (vm.watermark_boost_factor's default, 150% of the
+ * high watermark: boost_watermark()), its largest lowmem reserve, and a
+ * block more.  The watermarks are read, not assumed: THP, for one, raises
+ * min_free_kbytes several times over when khugepaged starts.
+ */
+static int mt_pressure_blocks(int nid)
+{
+	unsigned long pages = 0;
+	struct zone *zone;
+	int i;
+
+	for_each_populated_zone(zone) {
+		unsigned long high, reserve = 0;
+
+		if (zone_to_nid(zone) != nid)
+			continue;
+		high = READ_ONCE(zone->_watermark[WMARK_HIGH]);
+		for (i = 0; i < MAX_NR_ZONES; i++)
+			reserve = max(reserve, (unsigned long)zone->lowmem_reserve[i]);
+		pages += high + mult_frac(high, 15000, 10000) + reserve;
+	}
+	return DIV_ROUND_UP(pages, 1UL << MAX_PAGE_ORDER) + 1;
+}
+
+/*
  * With every free page of a node taken, an order-0 allocation there
  * succeeds because the slow path (or kswapd) retires pending pages before
  * reclaim, which has nothing to reclaim here and would fail.  Enough is
- * pending (two order-10 blocks) to lift the node over its min watermark
+ * pending (mt_pressure_blocks()) to lift the node over its min watermark
  * however much earlier pressure boosted it.
  */
 static void migrc_mm_test_pressure(struct kunit *test)
 {
 	unsigned long events = mt_event(MIGRC_RETIRE_PRESSURE);
 	int nid = mt_other_node(first_memory_node);
+	struct page *page, **block;
 	struct mt_hog hog;
-	struct page *page, *block[2];
+	int i, nr;
 
 	KUNIT_ASSERT_NE(test, nid, NUMA_NO_NODE);
-	block[0] = mt_block(test, nid, MAX_PAGE_ORDER);
-	block[1] = mt_block(test, nid, MAX_PAGE_ORDER);
+	nr = mt_pressure_blocks(nid);
+	block = kunit_kcalloc(test, nr, sizeof(*block), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, block);
+	/* The cap must not retire them first (mt_suite_exit() restores it). */
+	WRITE_ONCE(migrc_max_pending_pages,
+		   max(mt_saved_cap, (unsigned long)(nr + 1) << MAX_PAGE_ORDER));
+	for (i = 0; i < nr; i++)
+		block[i] = mt_block(test, nid, MAX_PAGE_ORDER);
 	mt_hog_init(&hog);
 	mt_hog_node(&hog, nid, 0);
-	mt_defer_block(test, block[0], MAX_PAGE_ORDER);
-	mt_defer_block(test, block[1], MAX_PAGE_ORDER);
+	for (i = 0; i < nr; i++)
+		mt_defer_block(test, block[i], MAX_PAGE_ORDER);
 	/* Whatever was freed meanwhile goes too. */
 	mt_hog_node(&hog, nid, 0);
 	page = mt_alloc_under_pressure(nid, 0);
-	kunit_info(test, "node %d: %lu pages taken, allocation %s\n", nid, hog.nr,
-		   page ? "succeeded" : "failed");
+	kunit_info(test, "node %d: %lu pages taken, %lu pending, allocation %s\n", nid,
+		   hog.nr, (unsigned long)nr << MAX_PAGE_ORDER, page ? "succeeded" : "failed");
 	KUNIT_EXPECT_NOT_NULL(test, page);
 	KUNIT_EXPECT_GE(test, mt_event(MIGRC_RETIRE_PRESSURE) - events, 1UL);
 	KUNIT_EXPECT_EQ(test, migrc_nr_pending(), 0UL);

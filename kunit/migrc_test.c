@@ -18,6 +18,7 @@
 #include <kunit/test.h>
 #include <linux/cpu.h>
 #include <linux/cpumask.h>
+#include <linux/completion.h>
 #include <linux/delay.h>
 #include <linux/gfp.h>
 #include <linux/jiffies.h>
@@ -495,6 +496,80 @@ static void migrc_test_pressure_by_node(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, migrc_retire_nodes(&nodes, MAX_NR_ZONES - 1, 0), 0UL);
 
 	migrc_retire_all(MIGRC_CAUSE_DRAIN);
+	migrc_test_release_all(test, a, 2);
+}
+
+/*
+ * An allocation under pressure that comes while another retirement (say
+ * kswapd's) is flushing must wait for it and count what it freed: those
+ * pages are off the pending list but not free yet, and failing, or going
+ * on to the OOM killer, a moment before they come back is what migrc
+ * promises not to do.  The retirement under way is this thread's; its
+ * flush waits until the allocation's call is blocked (on the retirement
+ * mutex, the only place it may sleep after its start) or has returned.
+ */
+struct migrc_test_inflight {
+	struct completion flushing, done;
+	struct task_struct *task;
+	unsigned long freed;
+	bool returned;		/* before the flush under way ended */
+};
+
+static struct migrc_test_inflight *migrc_test_inflight;
+
+static void migrc_test_inflight_flush_stub(struct arch_migrc_batch *arch)
+{
+	struct migrc_test_inflight *f = migrc_test_inflight;
+
+	unsigned long deadline = jiffies + 10 * HZ;
+
+	complete(&f->flushing);
+	while (!completion_done(&f->done) &&
+	       READ_ONCE(f->task->__state) != TASK_UNINTERRUPTIBLE &&
+	       time_before(jiffies, deadline))
+		msleep(1);
+	msleep(20);
+	f->returned = completion_done(&f->done);
+	arch_migrc_batch_init(arch);
+}
+
+static int migrc_test_inflight_fn(void *arg)
+{
+	struct migrc_test_inflight *f = arg;
+
+	/* Interruptible: a sleep here must not look like the mutex's. */
+	if (!wait_for_completion_interruptible(&f->flushing))
+		f->freed = migrc_retire_nodes(NULL, MAX_NR_ZONES - 1, 0);
+	complete(&f->done);
+	while (!kthread_should_stop())
+		schedule_timeout_interruptible(1);
+	return 0;
+}
+
+static void migrc_test_pressure_waits_inflight(struct kunit *test)
+{
+	struct migrc_test_inflight *f = kunit_kzalloc(test, sizeof(*f), GFP_KERNEL);
+	struct task_struct *t;
+	struct folio *a[2];
+
+	KUNIT_ASSERT_NOT_NULL(test, f);
+	init_completion(&f->flushing);
+	init_completion(&f->done);
+	migrc_test_inflight = f;
+	migrc_test_defer(test, first_memory_node, 2, a);
+	migrc_test_trim_result = false;
+	kunit_activate_static_stub(test, migrc_arch_trim, migrc_test_trim_stub);
+	kunit_activate_static_stub(test, migrc_arch_flush, migrc_test_inflight_flush_stub);
+	t = kthread_run(migrc_test_inflight_fn, f, "migrc_test_alloc");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
+	f->task = t;
+
+	KUNIT_EXPECT_EQ(test, migrc_retire_all(MIGRC_CAUSE_DRAIN), 2UL);
+	wait_for_completion(&f->done);
+	kthread_stop(t);
+	KUNIT_EXPECT_FALSE_MSG(test, f->returned,
+			       "the allocation's retirement returned while another was flushing");
+	KUNIT_EXPECT_EQ(test, f->freed, 2UL);
 	migrc_test_release_all(test, a, 2);
 }
 
@@ -1158,6 +1233,7 @@ static struct kunit_case migrc_test_cases[] = {
 	KUNIT_CASE(migrc_test_zone_counts),
 	KUNIT_CASE(migrc_test_pressure_by_node),
 	KUNIT_CASE(migrc_test_batch_selection),
+	KUNIT_CASE(migrc_test_pressure_waits_inflight),
 	KUNIT_CASE(migrc_test_pressure_high_order),
 	KUNIT_CASE(migrc_test_age),
 	KUNIT_CASE(migrc_test_age_worker),

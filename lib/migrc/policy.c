@@ -64,8 +64,14 @@ static bool migrc_select_nodes(struct migrc_batch *batch, void *arg)
  * they can use; higher orders retire everything, since pages freed in
  * any zone may complete a buddy and the merge is what they wait for.
  *
+ * A retirement already under way (kswapd's, say) has taken its batches
+ * off the pending list but not yet freed their pages: waiting for it (on
+ * the retirement mutex) and counting what it freed meanwhile keeps the
+ * caller from failing, or from going on to the OOM killer, a moment
+ * before those pages come back.
+ *
  * Context: process context, may sleep.
- * Return: the number of pages freed.
+ * Return: the number of pages freed, by this call or by one it waited for.
  */
 unsigned long migrc_retire_nodes(const nodemask_t *nodes, int highest_zoneidx,
 				 unsigned int order)
@@ -74,12 +80,16 @@ unsigned long migrc_retire_nodes(const nodemask_t *nodes, int highest_zoneidx,
 		.nodes = nodes ? nodes : &node_states[N_MEMORY],
 		.highest_zoneidx = highest_zoneidx,
 	};
+	unsigned long before = migrc_nr_pending(), freed, now;
 
-	if (!READ_ONCE(migrc_nr_batches) || migrc_hook_disabled(MIGRC_HOOK_PRESSURE))
+	if (!before || migrc_hook_disabled(MIGRC_HOOK_PRESSURE))
 		return 0;
 	if (order)
-		return migrc_retire(migrc_select_all, NULL, MIGRC_CAUSE_PRESSURE);
-	return migrc_retire(migrc_select_nodes, &arg, MIGRC_CAUSE_PRESSURE);
+		freed = migrc_retire(migrc_select_all, NULL, MIGRC_CAUSE_PRESSURE);
+	else
+		freed = migrc_retire(migrc_select_nodes, &arg, MIGRC_CAUSE_PRESSURE);
+	now = migrc_nr_pending();
+	return freed ?: (before > now ? before - now : 0);
 }
 EXPORT_SYMBOL_IF_KUNIT(migrc_retire_nodes);
 

@@ -221,12 +221,17 @@ bool migrc_select_all(struct migrc_batch *batch, void *arg)
  * migrc_retire_all() - retire every pending batch
  * @cause: why, for the statistics
  *
+ * Also waits for a retirement already under way: its batches are off the
+ * pending list, but their pages are not free until it is done, and a
+ * caller that drains must find them free when this returns.
+ *
  * Context: process context, may sleep.
  * Return: the number of pages freed.
  */
 unsigned long migrc_retire_all(enum migrc_cause cause)
 {
-	if (!READ_ONCE(migrc_nr_batches))
+	/* Pending pages go only once freed: unlike the batch count. */
+	if (!migrc_nr_pending())
 		return 0;
 	return migrc_retire(migrc_select_all, NULL, cause);
 }
