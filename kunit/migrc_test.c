@@ -527,7 +527,7 @@ static void migrc_test_inflight_flush_stub(struct arch_migrc_batch *arch)
 	while (!completion_done(&f->done) &&
 	       READ_ONCE(f->task->__state) != TASK_UNINTERRUPTIBLE &&
 	       time_before(jiffies, deadline))
-		msleep(1);
+		usleep_range(1000, 2000);
 	msleep(20);
 	f->returned = completion_done(&f->done);
 	arch_migrc_batch_init(arch);
