@@ -1119,7 +1119,8 @@ static int mt_pressure_blocks(int nid)
 
 		if (zone_to_nid(zone) != nid)
 			continue;
-		high = READ_ONCE(zone->_watermark[WMARK_HIGH]);
+		/* Unboosted, and read plainly, as wmark_pages() does. */
+		high = zone->_watermark[WMARK_HIGH];
 		for (i = 0; i < MAX_NR_ZONES; i++)
 			reserve = max_t(unsigned long, reserve, zone->lowmem_reserve[i]);
 		pages += high + mult_frac(high, 15000, 10000) + reserve;

@@ -520,10 +520,14 @@ static struct migrc_test_inflight *migrc_test_inflight;
 static void migrc_test_inflight_flush_stub(struct arch_migrc_batch *arch)
 {
 	struct migrc_test_inflight *f = migrc_test_inflight;
-
 	unsigned long deadline = jiffies + 10 * HZ;
 
 	complete(&f->flushing);
+	/*
+	 * A peek at the other task's state, which the scheduler writes
+	 * (set_current_state()'s smp_store_mb()); a stale value only makes
+	 * this loop wait one more round.
+	 */
 	while (!completion_done(&f->done) &&
 	       READ_ONCE(f->task->__state) != TASK_UNINTERRUPTIBLE &&
 	       time_before(jiffies, deadline))
