@@ -26,8 +26,8 @@
  * command line runs only those.
  *
  * /selftests/expected lists the cases allowed to skip or to fail on an
- * architecture, each with its reason: anything else that skips or fails
- * fails its selftest, so that coverage cannot shrink unnoticed.
+ * architecture, each with its reason: any other case that skips or fails
+ * makes its selftest fail, so that coverage cannot shrink unnoticed.
  */
 #define _GNU_SOURCE
 #include <errno.h>

@@ -1119,9 +1119,10 @@ static int mt_pressure_blocks(int nid)
 
 		if (zone_to_nid(zone) != nid)
 			continue;
-		high = READ_ONCE(zone->_watermark[WMARK_HIGH]);
+		/* Unboosted, and read plainly, as wmark_pages() does. */
+		high = zone->_watermark[WMARK_HIGH];
 		for (i = 0; i < MAX_NR_ZONES; i++)
-			reserve = max(reserve, (unsigned long)zone->lowmem_reserve[i]);
+			reserve = max_t(unsigned long, reserve, zone->lowmem_reserve[i]);
 		pages += high + mult_frac(high, 15000, 10000) + reserve;
 	}
 	return DIV_ROUND_UP(pages, 1UL << MAX_PAGE_ORDER) + 1;

@@ -520,14 +520,18 @@ static struct migrc_test_inflight *migrc_test_inflight;
 static void migrc_test_inflight_flush_stub(struct arch_migrc_batch *arch)
 {
 	struct migrc_test_inflight *f = migrc_test_inflight;
-
 	unsigned long deadline = jiffies + 10 * HZ;
 
 	complete(&f->flushing);
+	/*
+	 * A peek at the other task's state, which the scheduler writes
+	 * (set_current_state()'s smp_store_mb()); a stale value only makes
+	 * this loop wait one more round.
+	 */
 	while (!completion_done(&f->done) &&
 	       READ_ONCE(f->task->__state) != TASK_UNINTERRUPTIBLE &&
 	       time_before(jiffies, deadline))
-		msleep(1);
+		usleep_range(1000, 2000);
 	msleep(20);
 	f->returned = completion_done(&f->done);
 	arch_migrc_batch_init(arch);
