@@ -15,6 +15,13 @@
  * writable shared mapping, and an inode that gains a writer while
  * deferrals of its folios may still be cached flushes first.
  *
+ * Writeback is the exception: it runs with no writer and may change a
+ * dirty folio in place (it zeroes the part past EOF of the last folio;
+ * ext4 drops the uptodate flag of a folio whose delayed allocation failed
+ * for good, and the next fault or read(2) refills it from disk, mapped).
+ * So a dirty folio of a mapping that is written back does not defer; a
+ * clean one is dirtied only by a writer, which passes the gate first.
+ *
  * The gate is a store-buffering pair, like the one between
  * collapse_file() and do_dentry_open() for READ_ONLY_THP_FOR_FS:
  *
@@ -41,6 +48,7 @@
 
 #include <kunit/static_stub.h>
 #include <kunit/visibility.h>
+#include <linux/backing-dev.h>
 #include <linux/fs.h>
 #include <linux/migrc.h>
 #include <linux/migrc_gate.h>
@@ -63,8 +71,10 @@ static_assert(AS_MIGRC_DEFERRED == MIGRC_AS_DEFERRED);
  * written without one (memfd, SysV shm); not block devices, DAX or
  * guest_memfd; not aliased mappings, whose writers count elsewhere.  The
  * inode must have no writer (i_writecount <= 0; negative while it is
- * executed) and no writable shared mapping.  This is only an early out:
- * migrc_file_unmap_end() checks again once the PTEs are cleared.
+ * executed) and no writable shared mapping, and the folio must be clean
+ * if the mapping is written back (writeback may change a dirty folio with
+ * no writer around).  The writer part is only an early out:
+ * migrc_file_unmap_end() checks it again once the PTEs are cleared.
  *
  * Context: @folio locked, so its mapping and inode stay.
  * Return: true if @folio's read-only entries may defer.
@@ -83,7 +93,8 @@ bool migrc_file_folio_eligible(struct folio *folio)
 	       !shmem_mapping(mapping) && !IS_DAX(host) &&
 	       !mapping_inaccessible(mapping) &&
 	       atomic_read(&host->i_writecount) <= 0 &&
-	       !mapping_writably_mapped(mapping);
+	       !mapping_writably_mapped(mapping) &&
+	       !(folio_test_dirty(folio) && mapping_can_writeback(mapping));
 }
 
 /* Out of line so that the race test can stop the migration here. */
