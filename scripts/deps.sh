@@ -40,6 +40,7 @@ need=(
 	"/usr/lib/python3/dist-packages/git/__init__.py python3-git"
 	"rsync rsync"
 	"readelf binutils"
+	"/usr/sbin/mke2fs e2fsprogs"
 )
 
 missing=()

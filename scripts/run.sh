@@ -16,7 +16,9 @@
 # scenarios also SCENARIOS=a,b to run only those, CHECKER=0 without the
 # debug checker, MIGRC_HOOKS=mask with hooks switched off; for the mm
 # selftests, WORKLOAD=selftests, SELFTESTS=a,b runs only those of
-# guest/selftests/list, CHECKER= and MIGRC_HOOKS= as for the scenarios)
+# guest/selftests/list, CHECKER= and MIGRC_HOOKS= as for the scenarios;
+# for the file scenarios, WORKLOAD=files, SCENARIOS=, CHECKER= and
+# MIGRC_HOOKS= as for the scenarios)
 #
 # VARIANT=kasan|kcsan (make test): boot the sanitizer KUnit kernel that
 # `scripts/kunit.sh ARCH VARIANT` built in build/kunit-ARCH-VARIANT (it has
@@ -149,6 +151,9 @@ fi
 results=$BUILD/results
 mkdir -p "$results"
 
+# A disk for the guest (the file scenarios): QEMU arguments, none by default.
+disk=()
+
 # boot LAYOUT WORKLOADS [NAME [CMDLINE]]: one guest run, its console in
 # $out/console-NAME.log (NAME defaults to LAYOUT); CMDLINE, if given, is
 # added to the kernel command line instead of migrc_disable_hooks=$MIGRC_HOOKS.
@@ -158,11 +163,12 @@ boot() {
 	# GUEST_MB= sizes the numa layout (default 1024): the cap on pending
 	# pages, and with it how many rounds a run needs, scales with memory.
 	[[ $layout == numa ]] && mem=${GUEST_MB:-1024}
-	# The tests (scenarios, stress, stressng, soak, selftests) run with
-	# migrc's debug checker on, unless CHECKER=0 (to see a missed flush as
-	# stale data: the checker fails migrc safe when it finds one).
-	[[ ($wl == scenarios || $wl == stress || $wl == soak || $wl == stressng ||
-	    $wl == selftests) && ${CHECKER:-1} != 0 ]] && extra+=" page_table_check=on"
+	# The tests (scenarios, files, stress, stressng, soak, selftests) run
+	# with migrc's debug checker on, unless CHECKER=0 (to see a missed
+	# flush as stale data: the checker fails migrc safe when it finds one).
+	[[ ($wl == scenarios || $wl == files || $wl == stress || $wl == soak ||
+	    $wl == stressng || $wl == selftests) && ${CHECKER:-1} != 0 ]] &&
+		extra+=" page_table_check=on"
 	[[ -n ${SCENARIOS:-} ]] && extra+=" SCENARIOS=$SCENARIOS"
 	[[ -n ${SELFTESTS:-} ]] && extra+=" SELFTESTS=$SELFTESTS"
 	# THP is in the guest kernel for the selftests (madvise mode); the
@@ -213,7 +219,7 @@ boot() {
 	local secs=${limit:-$((600 + 60 * duration))}
 	[[ -n $variant && -z ${limit:-} ]] && secs=$((2 * secs))
 	timeout "$secs" "$qemu" -nodefaults -m "$mem" "${smp[@]}" "${numa[@]}" \
-		"${machine_x[@]}" -kernel "$kdir/$image" -initrd "$initrd" \
+		"${machine_x[@]}" "${disk[@]}" -kernel "$kdir/$image" -initrd "$initrd" \
 		-append "console=$console $bootargs loglevel=5 panic=-1 WORKLOAD=$wl DURATION=$duration ${WS_PAGES:+WS_PAGES=$WS_PAGES} ${SOAK_MINUTES:+SOAK_MINUTES=$SOAK_MINUTES} $extra ${tier:+TIER=1}" \
 		-no-reboot -nographic -serial stdio 2>&1 | stdbuf -oL tr -d '\r' | tee "$log" |
 		sed -un 's/^@@progress /    .. /p' || true
@@ -284,6 +290,24 @@ if [[ $workload == scenarios ]]; then
 	boot numa scenarios
 	count scenarios "$BUILD/guest-$name${MIGRC_HOOKS:+-hooks$MIGRC_HOOKS}.counts" \
 		"$out/console-numa.log"
+	exit
+fi
+
+# The file scenarios (guest/filescenarios.c): the stale-data scenarios on
+# page-cache folios of an ext2 disk, made anew for every boot by
+# scripts/files-image.sh, as /dev/vda.  Counts in
+# build/guest-ARCH[-VARIANT]-files.counts.
+if [[ $workload == files ]]; then
+	"$ROOT/scripts/files-image.sh" "$out/files.ext2" "$out/rootfs/init"
+	disk=(-drive "file=$out/files.ext2,if=none,id=hd0,format=raw")
+	if [[ $arch == x86_64 ]]; then
+		disk+=(-device virtio-blk-pci,drive=hd0)
+	else
+		disk+=(-device virtio-blk-device,drive=hd0)
+	fi
+	boot numa files files
+	count files "$BUILD/guest-$name-files${MIGRC_HOOKS:+-hooks$MIGRC_HOOKS}.counts" \
+		"$out/console-files.log"
 	exit
 fi
 
