@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Helpers shared by the guest programs: bench.c defines them, init.c,
- * scenarios.c, stress.c, stressng.c and selftests.c use them.
+ * scenarios.c, filescenarios.c, stress.c, stressng.c and selftests.c use
+ * them; scenarios.c defines scenario_listed().
  */
 #ifndef MIGRC_GUEST_H
 #define MIGRC_GUEST_H
@@ -24,6 +25,8 @@ int stress_main(void);
 int bootparams_main(void);
 int stressng_main(void);
 int selftests_main(void);
+int files_main(void);
+int text_helper_main(int ms);
 
 double now(void);
 int write_file(const char *path, const char *val);
@@ -31,5 +34,6 @@ long read_long(const char *path);
 long vmstat_value(const char *key);
 void pin(int cpu);
 long move_pages(void **pages, long n, int node, int flags);
+int scenario_listed(const char *list, const char *name);
 
 #endif /* MIGRC_GUEST_H */

@@ -2,8 +2,8 @@
 /*
  * /init of the `make run` guest: report what the kernel says about migrc
  * and the NUMA topology, run the workloads named by WORKLOAD= on the
- * kernel command line (bench.c; scenarios.c, stress.c, stressng.c and
- * selftests.c for the tests), then power off.
+ * kernel command line (bench.c; scenarios.c, filescenarios.c, stress.c,
+ * stressng.c and selftests.c for the tests), then power off.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -67,9 +67,13 @@ static void kmsg(const char *filter)
 	free(buf);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	struct utsname u;
+
+	/* A copy on the file scenarios' disk, exec'd by file-exec-text. */
+	if (argc > 2 && !strcmp(argv[1], "text-helper"))
+		return text_helper_main(atoi(argv[2]));
 
 	mount("proc", "/proc", "proc", 0, NULL);
 	mount("sysfs", "/sys", "sysfs", 0, NULL);
@@ -88,6 +92,8 @@ int main(void)
 	cat("debugfs migrc/stats", "/sys/kernel/debug/migrc/stats", NULL);
 	if (getenv("WORKLOAD") && !strcmp(getenv("WORKLOAD"), "scenarios"))
 		scenarios_main();
+	else if (getenv("WORKLOAD") && !strcmp(getenv("WORKLOAD"), "files"))
+		files_main();
 	else if (getenv("WORKLOAD") && !strcmp(getenv("WORKLOAD"), "stress"))
 		stress_main();
 	else if (getenv("WORKLOAD") && !strcmp(getenv("WORKLOAD"), "selftests"))

@@ -448,7 +448,7 @@ static const struct {
 };
 
 /* Is @name in the comma-separated list @list? */
-static int listed(const char *list, const char *name)
+int scenario_listed(const char *list, const char *name)
 {
 	size_t n = strlen(name);
 
@@ -472,7 +472,7 @@ int scenarios_main(void)
 	write_file("/proc/sys/kernel/numa_balancing", "0");
 	write_file("/proc/sys/vm/migrc_max_age_ms", "60000");
 	for (i = 0; i < sizeof(scenarios) / sizeof(scenarios[0]); i++)
-		if (!only || listed(only, scenarios[i].name))
+		if (!only || scenario_listed(only, scenarios[i].name))
 			scenarios[i].run();
 #ifdef __riscv
 	printf("@@note uffd-wp-resolve: riscv has no userfaultfd write-protect in Linux 6.12\n");
