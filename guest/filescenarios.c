@@ -189,7 +189,7 @@ static void fsc_publish(struct fsc *s, uint64_t want, long first)
  */
 struct changer {
 	pid_t pid;
-	int go[2];
+	int go[2], done[2];
 };
 
 static void changer_fork(struct changer *c, int (*fn)(const char *), const char *path)
@@ -197,42 +197,51 @@ static void changer_fork(struct changer *c, int (*fn)(const char *), const char 
 	char b;
 
 	c->pid = -1;
-	if (pipe(c->go))
+	if (pipe(c->go) || pipe(c->done))
 		return;
 	c->pid = fork();
 	if (!c->pid) {
 		pin(0);
 		close(c->go[1]);
+		close(c->done[0]);
 		if (read(c->go[0], &b, 1) != 1)
 			_exit(2);
-		_exit(fn(path) ? 1 : 0);
+		b = fn(path) ? 1 : 0;
+		if (write(c->done[1], &b, 1) != 1)
+			_exit(2);
+		/*
+		 * Stay until the scenario reported: under QEMU TCG, arm64's
+		 * TLBI by ASID (this mm's exit, munmap) invalidates every
+		 * ASID's entries on every CPU, the readers' stale ones too.
+		 */
+		while (read(c->go[0], &b, 1) > 0)
+			;
+		_exit(0);
 	}
 	close(c->go[0]);
+	close(c->done[1]);
 }
 
-/* The scenario cannot run: the changer exits without a change. */
-static void changer_cancel(struct changer *c)
+/* Let the changer exit (without a change if it has not run). */
+static void changer_end(struct changer *c)
 {
 	if (c->pid < 0)
 		return;
 	close(c->go[1]);
+	close(c->done[0]);
 	waitpid(c->pid, NULL, 0);
 }
 
-/* Let the changer run; 0 once it exited having done its change. */
+/* Let the changer run; 0 once it has done its change. */
 static int changer_run(struct changer *c)
 {
 	char b = 0;
-	int st;
 
 	if (c->pid < 0)
 		return -1;
-	if (write(c->go[1], &b, 1) != 1)
-		b = 1;
-	close(c->go[1]);
-	if (waitpid(c->pid, &st, 0) != c->pid)
+	if (write(c->go[1], &b, 1) != 1 || read(c->done[0], &b, 1) != 1)
 		return -1;
-	return !b && WIFEXITED(st) && !WEXITSTATUS(st) ? 0 : -1;
+	return b ? -1 : 0;
 }
 
 static int failures;
@@ -330,7 +339,7 @@ static void file_scenario(const char *name, const char *file, int (*fn)(const ch
 	if (!fsc_start(&s, path, first, pages, word)) {
 		printf("@@test %s FAIL cannot map %s: %s\n", name, path, strerror(errno));
 		failures++;
-		changer_cancel(&c);
+		changer_end(&c);
 		return;
 	}
 	d = fsc_migrate(&s);
@@ -341,6 +350,7 @@ static void file_scenario(const char *name, const char *file, int (*fn)(const ch
 		bad = "the changing process failed";
 	fsc_publish(&s, want, first);
 	fsc_report(name, &s, d, bad, events_end(&e));
+	changer_end(&c);
 }
 
 /* 1: write(2) through a descriptor opened for write. */
@@ -371,8 +381,7 @@ static int change_shared_map(const char *path)
 	for (p = 0; p < NPAGES; p++)
 		for (w = 0; w < (long)(PAGE / 8); w++)
 			m[p * PAGE / 8 + w] = NEW ^ p;
-	munmap(m, NPAGES * PAGE);
-	return 0;
+	return 0;	/* no munmap(): see changer_fork() */
 }
 
 /*
