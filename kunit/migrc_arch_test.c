@@ -532,6 +532,7 @@ struct mat_user {
 	struct task_struct	*task;
 	int			cmd;
 	atomic_t		go, done;
+	unsigned long		beat;	/* one more each turn of its loop */
 	bool			exit;
 };
 
@@ -544,6 +545,7 @@ static int mat_user_fn(void *arg)
 	atomic_set_release(&u->done, 1);
 	/* Pairs with the WRITE_ONCE() in mat_test_x86_trim_real(). */
 	while (!READ_ONCE(u->exit)) {
+		WRITE_ONCE(u->beat, u->beat + 1);
 		if (atomic_read_acquire(&u->go) == seen) {
 			/* Let the CPU's other work run now and then. */
 			cond_resched();
@@ -599,7 +601,7 @@ static void mat_test_x86_trim_real(struct kunit *test)
 	struct arch_migrc_batch *b = kunit_kzalloc(test, sizeof(*b), GFP_KERNEL);
 	struct mat_user *u;
 	int cpus[3], i;
-	unsigned long switches;
+	unsigned long switches, beat;
 	unsigned int irqs[3];
 	u64 gen;
 
@@ -632,6 +634,15 @@ static void mat_test_x86_trim_real(struct kunit *test)
 	flush_tlb_all();
 	gen = migrc_read_gen() + 1;
 	switches = mat_switches(u[0].task);
+	/*
+	 * The switch counters count switches out.  A thread switched out
+	 * before they were read and back in after the add would catch up
+	 * in switch_mm_irqs_off() uncounted: see it run after the read, so
+	 * that any later catch-up needs a counted switch out.
+	 */
+	beat = READ_ONCE(u[0].beat);
+	while (READ_ONCE(u[0].beat) == beat)
+		schedule_timeout_uninterruptible(1);
 	/*
 	 * Any remote flush that reaches a CPU (a batched one of reclaim, of
 	 * a migration, or of a migrc batch retiring by age) flushes the mm
@@ -731,6 +742,8 @@ static void mat_test_flush_all_reported(struct kunit *test)
 
 	flush_tlb_all();
 	mat_expect_all_clean(test, gen, "flush_tlb_all()");
+	KUNIT_ASSERT_EQ_MSG(test, migrc_nr_pending(), 1UL,
+			    "the batch retired before the trim could spare its flush");
 	flushes = mat_event(MIGRC_FLUSH_ROUNDS);
 	mat_release(test, folio);
 	KUNIT_EXPECT_EQ_MSG(test, mat_event(MIGRC_FLUSH_ROUNDS), flushes,
@@ -790,6 +803,8 @@ static void mat_test_rollover_reported(struct kunit *test)
 		if (cpu != first)
 			KUNIT_ASSERT_EQ(test, work_on_cpu(cpu, mat_switch_fn, NULL), 0L);
 	mat_expect_all_clean(test, gen, "the rollover flush");
+	KUNIT_ASSERT_EQ_MSG(test, migrc_nr_pending(), 1UL,
+			    "the batch retired before the trim could spare its flush");
 	flushes = mat_event(MIGRC_FLUSH_ROUNDS);
 	mat_release(test, folio);
 	/* arm64's trim needs every possible CPU; offline ones never report. */
@@ -799,10 +814,25 @@ static void mat_test_rollover_reported(struct kunit *test)
 }
 #endif
 
+/* vm.migrc_max_age_ms as the case found it. */
+static unsigned int mat_saved_age;
+
+/*
+ * No batch retires by age behind a case's back: the cases that check
+ * whether the trim spared a flush must find their batch still pending.
+ */
 static int mat_init(struct kunit *test)
 {
+	mat_saved_age = READ_ONCE(migrc_max_age_ms);
+	migrc_set_max_age(MIGRC_MAX_AGE_MS);
 	migrc_retire_all(MIGRC_CAUSE_DRAIN);
 	return 0;
+}
+
+static void mat_exit(struct kunit *test)
+{
+	migrc_retire_all(MIGRC_CAUSE_DRAIN);
+	migrc_set_max_age(mat_saved_age);
 }
 
 static struct kunit_case migrc_arch_test_cases[] = {
@@ -823,6 +853,7 @@ static struct kunit_case migrc_arch_test_cases[] = {
 static struct kunit_suite migrc_arch_test_suite = {
 	.name = "migrc_arch",
 	.init = mat_init,
+	.exit = mat_exit,
 	.test_cases = migrc_arch_test_cases,
 };
 
