@@ -545,6 +545,7 @@ static int mat_user_fn(void *arg)
 	atomic_set_release(&u->done, 1);
 	/* Pairs with the WRITE_ONCE() in mat_test_x86_trim_real(). */
 	while (!READ_ONCE(u->exit)) {
+		/* Pairs with the READ_ONCE()s in mat_test_x86_trim_real(). */
 		WRITE_ONCE(u->beat, u->beat + 1);
 		if (atomic_read_acquire(&u->go) == seen) {
 			/* Let the CPU's other work run now and then. */
@@ -581,7 +582,12 @@ static unsigned long mat_switches(struct task_struct *t)
 	return READ_ONCE(t->nvcsw) + READ_ONCE(t->nivcsw);
 }
 
-/* TLB flush IPIs @cpu took (the TLB row of /proc/interrupts). */
+/*
+ * TLB flush IPIs @cpu took (the TLB row of /proc/interrupts).  Pairs with
+ * the inc_irq_stat() in flush_tlb_func(), which @cpu makes before it writes
+ * its slot's tlb_gen: x86 orders the stores, and the trim's read of that
+ * tlb_gen comes before this read, so a flush the trim saw is counted here.
+ */
 static unsigned int mat_tlb_irqs(int cpu)
 {
 	return READ_ONCE(per_cpu(irq_stat, cpu).irq_tlb_count);
