@@ -829,6 +829,7 @@ static unsigned int mat_saved_age;
  */
 static int mat_init(struct kunit *test)
 {
+	/* Pairs with the WRITE_ONCE() in migrc_set_max_age(). */
 	mat_saved_age = READ_ONCE(migrc_max_age_ms);
 	migrc_set_max_age(MIGRC_MAX_AGE_MS);
 	migrc_retire_all(MIGRC_CAUSE_DRAIN);

@@ -557,6 +557,7 @@ static int mt_suite_init(struct kunit *test)
 	 * a case's own steps can take longer than the default age, and the
 	 * retirement it checks would then find nothing left to retire.
 	 */
+	/* Pairs with the WRITE_ONCE() in migrc_set_max_age(). */
 	mt_saved_age = READ_ONCE(migrc_max_age_ms);
 	migrc_set_max_age(MIGRC_MAX_AGE_MS);
 	migrc_retire_all(MIGRC_CAUSE_DRAIN);
