@@ -18,6 +18,7 @@
 #include <linux/completion.h>
 #include <linux/cpumask.h>
 #include <linux/gfp.h>
+#include <linux/hardirq.h>
 #include <linux/kthread.h>
 #include <linux/migrc.h>
 #include <linux/mm.h>
@@ -531,6 +532,7 @@ struct mat_user {
 	struct task_struct	*task;
 	int			cmd;
 	atomic_t		go, done;
+	unsigned long		beat;	/* one more each turn of its loop */
 	bool			exit;
 };
 
@@ -543,6 +545,8 @@ static int mat_user_fn(void *arg)
 	atomic_set_release(&u->done, 1);
 	/* Pairs with the WRITE_ONCE() in mat_test_x86_trim_real(). */
 	while (!READ_ONCE(u->exit)) {
+		/* Pairs with the READ_ONCE()s in mat_test_x86_trim_real(). */
+		WRITE_ONCE(u->beat, u->beat + 1);
 		if (atomic_read_acquire(&u->go) == seen) {
 			/* Let the CPU's other work run now and then. */
 			cond_resched();
@@ -579,6 +583,17 @@ static unsigned long mat_switches(struct task_struct *t)
 }
 
 /*
+ * TLB flush IPIs @cpu took (the TLB row of /proc/interrupts).  Pairs with
+ * the inc_irq_stat() in flush_tlb_func(), which @cpu makes before it writes
+ * its slot's tlb_gen: x86 orders the stores, and the trim's read of that
+ * tlb_gen comes before this read, so a flush the trim saw is counted here.
+ */
+static unsigned int mat_tlb_irqs(int cpu)
+{
+	return READ_ONCE(per_cpu(irq_stat, cpu).irq_tlb_count);
+}
+
+/*
  * The same trim on the real per-CPU TLB state: a CPU running the mm stays
  * in the batch until it catches up with the mm's tlb_gen; one that went
  * lazy and came back caught up, one that moved to another mm holds no
@@ -592,7 +607,8 @@ static void mat_test_x86_trim_real(struct kunit *test)
 	struct arch_migrc_batch *b = kunit_kzalloc(test, sizeof(*b), GFP_KERNEL);
 	struct mat_user *u;
 	int cpus[3], i;
-	unsigned long switches;
+	unsigned long switches, beat;
+	unsigned int irqs[3];
 	u64 gen;
 
 	KUNIT_ASSERT_NOT_NULL(test, b);
@@ -624,6 +640,23 @@ static void mat_test_x86_trim_real(struct kunit *test)
 	flush_tlb_all();
 	gen = migrc_read_gen() + 1;
 	switches = mat_switches(u[0].task);
+	/*
+	 * The switch counters count switches out.  A thread switched out
+	 * before they were read and back in after the add would catch up
+	 * in switch_mm_irqs_off() uncounted: see it run after the read, so
+	 * that any later catch-up needs a counted switch out.
+	 */
+	beat = READ_ONCE(u[0].beat);
+	while (READ_ONCE(u[0].beat) == beat)
+		schedule_timeout_uninterruptible(1);
+	/*
+	 * Any remote flush that reaches a CPU (a batched one of reclaim, of
+	 * a migration, or of a migrc batch retiring by age) flushes the mm
+	 * it runs and catches that up with its tlb_gen: the trim may then
+	 * drop it, rightly.  Count them.
+	 */
+	for (i = 0; i < 3; i++)
+		irqs[i] = mat_tlb_irqs(cpus[i]);
 	arch_migrc_add(b, mm, 0x100000);
 	for (i = 0; i < 3; i++)
 		KUNIT_EXPECT_TRUE(test, cpumask_test_cpu(cpus[i], &b->ubc.cpumask));
@@ -633,12 +666,14 @@ static void mat_test_x86_trim_real(struct kunit *test)
 	arch_migrc_trim(b, gen);
 	KUNIT_EXPECT_TRUE_MSG(test, cpumask_test_cpu(cpus[0], &b->ubc.cpumask) ||
 			      mat_switches(u[0].task) != switches ||
+			      mat_tlb_irqs(cpus[0]) != irqs[0] ||
 			      migrc_cpu_clean_since(cpus[0], gen),
 			      "cpu %d runs the mm and has not flushed", cpus[0]);
 	KUNIT_EXPECT_FALSE_MSG(test, cpumask_test_cpu(cpus[1], &b->ubc.cpumask),
 			       "cpu %d caught up with the mm's tlb_gen", cpus[1]);
 	if (cpu_feature_enabled(X86_FEATURE_PCID))
 		KUNIT_EXPECT_TRUE_MSG(test, cpumask_test_cpu(cpus[2], &b->ubc.cpumask) ||
+				      mat_tlb_irqs(cpus[2]) != irqs[2] ||
 				      migrc_cpu_clean_since(cpus[2], gen),
 				      "cpu %d keeps a PCID slot of the mm, behind", cpus[2]);
 	else
@@ -713,6 +748,8 @@ static void mat_test_flush_all_reported(struct kunit *test)
 
 	flush_tlb_all();
 	mat_expect_all_clean(test, gen, "flush_tlb_all()");
+	KUNIT_ASSERT_EQ_MSG(test, migrc_nr_pending(), 1UL,
+			    "the batch retired before the trim could spare its flush");
 	flushes = mat_event(MIGRC_FLUSH_ROUNDS);
 	mat_release(test, folio);
 	KUNIT_EXPECT_EQ_MSG(test, mat_event(MIGRC_FLUSH_ROUNDS), flushes,
@@ -772,6 +809,8 @@ static void mat_test_rollover_reported(struct kunit *test)
 		if (cpu != first)
 			KUNIT_ASSERT_EQ(test, work_on_cpu(cpu, mat_switch_fn, NULL), 0L);
 	mat_expect_all_clean(test, gen, "the rollover flush");
+	KUNIT_ASSERT_EQ_MSG(test, migrc_nr_pending(), 1UL,
+			    "the batch retired before the trim could spare its flush");
 	flushes = mat_event(MIGRC_FLUSH_ROUNDS);
 	mat_release(test, folio);
 	/* arm64's trim needs every possible CPU; offline ones never report. */
@@ -781,10 +820,26 @@ static void mat_test_rollover_reported(struct kunit *test)
 }
 #endif
 
+/* vm.migrc_max_age_ms as the case found it. */
+static unsigned int mat_saved_age;
+
+/*
+ * No batch retires by age behind a case's back: the cases that check
+ * whether the trim spared a flush must find their batch still pending.
+ */
 static int mat_init(struct kunit *test)
 {
+	/* Pairs with the WRITE_ONCE() in migrc_set_max_age(). */
+	mat_saved_age = READ_ONCE(migrc_max_age_ms);
+	migrc_set_max_age(MIGRC_MAX_AGE_MS);
 	migrc_retire_all(MIGRC_CAUSE_DRAIN);
 	return 0;
+}
+
+static void mat_exit(struct kunit *test)
+{
+	migrc_retire_all(MIGRC_CAUSE_DRAIN);
+	migrc_set_max_age(mat_saved_age);
 }
 
 static struct kunit_case migrc_arch_test_cases[] = {
@@ -805,6 +860,7 @@ static struct kunit_case migrc_arch_test_cases[] = {
 static struct kunit_suite migrc_arch_test_suite = {
 	.name = "migrc_arch",
 	.init = mat_init,
+	.exit = mat_exit,
 	.test_cases = migrc_arch_test_cases,
 };
 

@@ -37,13 +37,19 @@ This is a new take on the idea of Byungchul Park's MIGRC/LUF series.
 Unlike LUF, old folios never reach the buddy allocator before they are
 retired, file-backed folios are not deferred (yet), arm64 really skips
 its per-page TLBI, and each flush point has a test that fails without it.
+
+Patch 1 is a riscv fix that stands on its own and would be sent
+separately: SBI remote fences reached harts on their way offline, which
+can leave the sender spinning in firmware (found by the CPU hotplug
+stress test under QEMU).
 """
 
 # (review point, where it is answered, the test that shows it)
 REVIEW = [
     ("Too big, no comments, uninformative names",
-     "{npatches} patches, the core in five (contract and generations, "
-     "retirement, retirement policies, batches, run-time control), each "
+     "{npatches} patches, the core in six (the interface and arch "
+     "contract, generations, retirement, retirement policies, batches, "
+     "run-time control), each "
      "building on x86_64, arm64 and riscv (make check-series); every "
      "function documented (kernel-doc -Wall clean); "
      "Documentation/mm/migrc.rst",

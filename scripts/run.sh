@@ -18,7 +18,9 @@
 # selftests, WORKLOAD=selftests, SELFTESTS=a,b runs only those of
 # guest/selftests/list, CHECKER= and MIGRC_HOOKS= as for the scenarios;
 # for the file scenarios, WORKLOAD=files, SCENARIOS=, CHECKER= and
-# MIGRC_HOOKS= as for the scenarios)
+# MIGRC_HOOKS= as for the scenarios;
+# QEMU_GDB=1 opens QEMU's gdbstub on port 1234, to look at a hung guest
+# with gdb-multiarch build/guest-ARCH/vmlinux and "target remote :1234")
 #
 # VARIANT=kasan|kcsan (make test): boot the sanitizer KUnit kernel that
 # `scripts/kunit.sh ARCH VARIANT` built in build/kunit-ARCH-VARIANT (it has
@@ -221,7 +223,7 @@ boot() {
 	timeout "$secs" "$qemu" -nodefaults -m "$mem" "${smp[@]}" "${numa[@]}" \
 		"${machine_x[@]}" "${disk[@]}" -kernel "$kdir/$image" -initrd "$initrd" \
 		-append "console=$console $bootargs loglevel=5 panic=-1 WORKLOAD=$wl DURATION=$duration ${WS_PAGES:+WS_PAGES=$WS_PAGES} ${SOAK_MINUTES:+SOAK_MINUTES=$SOAK_MINUTES} $extra ${tier:+TIER=1}" \
-		-no-reboot -nographic -serial stdio 2>&1 | stdbuf -oL tr -d '\r' | tee "$log" |
+		${QEMU_GDB:+-s} -no-reboot -nographic -serial stdio 2>&1 | stdbuf -oL tr -d '\r' | tee "$log" |
 		sed -un 's/^@@progress /    .. /p' || true
 	grep -q '=== end' "$log" || { say "the guest did not finish; see $log"; exit 1; }
 	grep -E '^(integrity|tiering|migrc):' "$log" | head -20 || true
@@ -267,7 +269,7 @@ count() {
 		sed -n 's/^@@known-report /  known upstream report, not counted: /p' <<<"$scan"
 		# gup_test -ct (the selftests) asks the kernel to dump pages:
 		# that dump is its output, not a report.
-		scan=$(grep -v 'page dumped because: gup_test: dump_pages() test' <<<"$scan")
+		scan=$(grep -v 'page dumped because: gup_test: dump_pages() test' <<<"$scan" || true)
 		if grep -qE "$reports" <<<"$scan"; then
 			failed=$((failed + 1))
 			echo "kernel report" >> "$names"
