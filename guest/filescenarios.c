@@ -27,9 +27,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
-#include <sched.h>
-#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +39,7 @@
 #include <unistd.h>
 
 #include "guest.h"
+#include "detector.h"
 
 #define PAGE		4096UL
 #define NPAGES		64		/* pages of every data file */
@@ -49,65 +47,15 @@
 #define NEW		0x0e00e00e00e00e00ULL
 #define MNT		"/mnt"
 
-struct fsc {
-	uint64_t *base;
-	long pages, word;		/* the word each reader reads of each page */
-	uint64_t old[NPAGES], want[NPAGES];
-	atomic_int pause, parked, stop, published;
-	atomic_long reads, fresh, stale;
-	int cpus;
-	pthread_t tid[16];
-};
-
-static int fsc_cpu;
-
-static void *fsc_reader(void *arg)
-{
-	struct fsc *s = arg;
-	long reads = 0, fresh = 0, stale = 0;
-
-	pin(1 + __atomic_fetch_add(&fsc_cpu, 1, __ATOMIC_RELAXED));
-	while (!atomic_load(&s->stop)) {
-		int pub;
-		long p;
-
-		if (atomic_load(&s->pause)) {
-			/* Parked while the file has no pages: see fsc_pause(). */
-			atomic_fetch_add(&s->parked, 1);
-			while (atomic_load(&s->pause) && !atomic_load(&s->stop))
-				sched_yield();
-			atomic_fetch_sub(&s->parked, 1);
-			continue;
-		}
-		/* Pairs with the release in fsc_publish(). */
-		pub = atomic_load_explicit(&s->published, memory_order_acquire);
-		for (p = 0; p < s->pages; p++) {
-			uint64_t v = READ_U64(&s->base[p * PAGE / 8 + s->word]);
-
-			reads++;
-			if (!pub)
-				continue;
-			if (v == s->want[p])
-				fresh++;
-			else if (v == s->old[p])
-				stale++;
-		}
-	}
-	atomic_fetch_add(&s->reads, reads);
-	atomic_fetch_add(&s->fresh, fresh);
-	atomic_fetch_add(&s->stale, stale);
-	return NULL;
-}
-
 /*
  * Map @pages pages of @path from page @first on, read-only and shared,
  * from a read-only descriptor; fault them in and start the readers on
  * word @word of each page.  NULL if the file cannot be mapped.
  */
-static uint64_t *fsc_start(struct fsc *s, const char *path, long first,
+static uint64_t *fsc_start(struct detector *r, const char *path, long first,
 			   long pages, long word)
 {
-	int fd = open(path, O_RDONLY), i;
+	int fd = open(path, O_RDONLY);
 	uint64_t *m;
 	long p;
 
@@ -117,68 +65,22 @@ static uint64_t *fsc_start(struct fsc *s, const char *path, long first,
 	close(fd);
 	if (m == MAP_FAILED)
 		return NULL;
-	memset(s, 0, sizeof(*s));
-	s->base = m;
-	s->pages = pages;
-	s->word = word;
-	for (p = 0; p < pages; p++) {
-		s->old[p] = OLD ^ (first + p);
+	for (p = 0; p < pages; p++)
 		(void)READ_U64(&m[p * PAGE / 8]);	/* every page present */
-	}
-	s->cpus = sysconf(_SC_NPROCESSORS_ONLN) - 1;
-	fsc_cpu = 0;
-	for (i = 0; i < s->cpus; i++)
-		pthread_create(&s->tid[i], NULL, fsc_reader, s);
-	usleep(100000);			/* every reader has read every page */
+	detector_start(r, m, pages, word);
+	for (p = 0; p < pages; p++)
+		r->old[p] = OLD ^ (first + p);
 	return m;
 }
 
-static void fsc_stop(struct fsc *s)
-{
-	int i;
-
-	atomic_store(&s->stop, 1);
-	for (i = 0; i < s->cpus; i++)
-		pthread_join(s->tid[i], NULL);
-	munmap(s->base, s->pages * PAGE);
-}
-
-/* Move every page to the node it is not on; returns the deferrals. */
-static long fsc_migrate(struct fsc *s)
-{
-	void *pages[NPAGES];
-	int status[NPAGES];
-	long before = vmstat_value("migrc_deferred"), p;
-
-	for (p = 0; p < s->pages; p++)
-		pages[p] = (char *)s->base + p * PAGE;
-	syscall(SYS_move_pages, 0, s->pages, pages, NULL, status, 0);
-	move_pages(pages, s->pages, status[0] == 0 ? 1 : 0, MPOL_MF_MOVE);
-	return vmstat_value("migrc_deferred") - before;
-}
-
-/* The readers park while the file has no pages (they would fault SIGBUS). */
-static void fsc_pause(struct fsc *s)
-{
-	atomic_store(&s->pause, 1);
-	while (atomic_load(&s->parked) < s->cpus)
-		sched_yield();
-}
-
 /* Page p of the file must now read @want ^ p (0: zeroes). */
-static void fsc_publish(struct fsc *s, uint64_t want, long first)
+static void fsc_publish(struct detector *r, uint64_t want, long first)
 {
 	long p;
 
-	for (p = 0; p < s->pages; p++)
-		s->want[p] = want ? want ^ (first + p) : 0;
-	/*
-	 * Orders the change before the flag: a reader that sees the flag
-	 * (acquire in fsc_reader()) and then reads old data read it through
-	 * a stale translation, not early.
-	 */
-	atomic_store_explicit(&s->published, 1, memory_order_release);
-	atomic_store(&s->pause, 0);
+	for (p = 0; p < r->pages; p++)
+		r->want[p] = want ? want ^ (first + p) : 0;
+	detector_publish(r);
 }
 
 /*
@@ -246,41 +148,6 @@ static int changer_run(struct changer *c)
 
 static int failures;
 
-/*
- * @extra: the counters the scenario saw move, for the log.  @bad: why the
- * change itself failed, or NULL.
- */
-static void fsc_report(const char *name, struct fsc *s, long deferred,
-		       const char *bad, const char *extra)
-{
-	usleep(300000);
-	fsc_stop(s);
-	if (read_long("/proc/sys/vm/migrc_enabled") != 1) {
-		/* Nothing here switches migrc off: it failed safe. */
-		printf("@@test %s FAIL migrc switched itself off: the debug checker found a missed flush (see the kernel log)\n",
-		       name);
-		failures++;
-	} else if (bad) {
-		printf("@@test %s FAIL %s\n", name, bad);
-		failures++;
-	} else if (deferred <= 0) {
-		printf("@@test %s FAIL nothing was deferred: the scenario tests nothing\n", name);
-		failures++;
-	} else if (atomic_load(&s->stale)) {
-		printf("@@test %s FAIL %ld stale reads of %ld after the change (%ld deferred; %s)\n",
-		       name, atomic_load(&s->stale), atomic_load(&s->fresh),
-		       deferred, extra);
-		failures++;
-	} else if (!atomic_load(&s->fresh)) {
-		printf("@@test %s FAIL no reader read after the change\n", name);
-		failures++;
-	} else {
-		printf("@@test %s ok %ld deferred, %ld reads after the change, 0 stale; %s\n",
-		       name, deferred, atomic_load(&s->fresh), extra);
-	}
-	fflush(stdout);
-}
-
 /* What the vm events did during the change, for the report. */
 struct events {
 	long gate, mm_flush;
@@ -330,7 +197,7 @@ static void file_scenario(const char *name, const char *file, int (*fn)(const ch
 	char path[64];
 	struct changer c;
 	struct events e;
-	struct fsc s;
+	struct detector s;
 	const char *bad = NULL;
 	long d;
 
@@ -342,14 +209,15 @@ static void file_scenario(const char *name, const char *file, int (*fn)(const ch
 		changer_end(&c);
 		return;
 	}
-	d = fsc_migrate(&s);
+	d = detector_migrate(&s, MPOL_MF_MOVE);
 	if (pause)
-		fsc_pause(&s);
+		detector_pause(&s);
 	events_begin(&e);
 	if (changer_run(&c))
 		bad = "the changing process failed";
 	fsc_publish(&s, want, first);
-	fsc_report(name, &s, d, bad, events_end(&e));
+	failures += detector_report(name, &s, d, bad, events_end(&e));
+	munmap((void *)s.base, s.pages * PAGE);
 	changer_end(&c);
 }
 

@@ -17,9 +17,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
-#include <sched.h>
-#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,76 +35,16 @@
 #define NEW		0x0e00e00e00e00e00ULL
 
 #include "guest.h"
+#include "detector.h"
 
-struct sc {
-	uint64_t *base;
-	atomic_int pause, parked, stop, published;
-	uint64_t want;
-	atomic_long reads, fresh, stale;
-	int cpus;
-	pthread_t tid[16];
-};
-
-static int sc_cpu;
-
-static void *sc_reader(void *arg)
+/* Readers on every other CPU, on the first word of each page: OLD. */
+static void sc_start(struct detector *r, uint64_t *m)
 {
-	struct sc *sc = arg;
-	long reads = 0, fresh = 0, stale = 0;
+	long p;
 
-	pin(1 + __atomic_fetch_add(&sc_cpu, 1, __ATOMIC_RELAXED));
-	while (!atomic_load(&sc->stop)) {
-		int pub;
-		long p;
-
-		if (atomic_load(&sc->pause)) {
-			/* Parked until the range is mapped again: see sc_pause(). */
-			atomic_fetch_add(&sc->parked, 1);
-			while (atomic_load(&sc->pause) && !atomic_load(&sc->stop))
-				sched_yield();
-			atomic_fetch_sub(&sc->parked, 1);
-			continue;
-		}
-		/* Pairs with the release in sc_publish(). */
-		pub = atomic_load_explicit(&sc->published, memory_order_acquire);
-		for (p = 0; p < NPAGES; p++) {
-			uint64_t v = READ_U64(&sc->base[p * PAGE / 8]);
-
-			reads++;
-			if (!pub)
-				continue;
-			if (v == sc->want)
-				fresh++;
-			else if (v == OLD)
-				stale++;
-		}
-	}
-	atomic_fetch_add(&sc->reads, reads);
-	atomic_fetch_add(&sc->fresh, fresh);
-	atomic_fetch_add(&sc->stale, stale);
-	return NULL;
-}
-
-static void sc_start(struct sc *sc, void *base)
-{
-	int i;
-
-	memset(sc, 0, sizeof(*sc));
-	sc->base = base;
-	sc->cpus = sysconf(_SC_NPROCESSORS_ONLN) - 1;
-	sc_cpu = 0;
-	for (i = 0; i < sc->cpus; i++)
-		pthread_create(&sc->tid[i], NULL, sc_reader, sc);
-	usleep(100000);			/* every reader has read every page */
-}
-
-static void sc_stop(struct sc *sc)
-{
-	int i;
-
-	atomic_store(&sc->stop, 1);
-	for (i = 0; i < sc->cpus; i++)
-		pthread_join(sc->tid[i], NULL);
+	detector_start(r, m, NPAGES, 0);
+	for (p = 0; p < NPAGES; p++)
+		r->old[p] = OLD;
 }
 
 static void *sc_map(int prot)
@@ -134,58 +71,21 @@ static void sc_cow_wrprotect(void)
 	waitpid(c, NULL, 0);
 }
 
-/* Move every page to the node it is not on; returns the deferrals. */
-static long sc_migrate(void *base, int flags)
-{
-	void *pages[NPAGES];
-	int status[NPAGES];
-	long before = vmstat_value("migrc_deferred"), p;
-
-	for (p = 0; p < NPAGES; p++)
-		pages[p] = (char *)base + p * PAGE;
-	syscall(SYS_move_pages, 0, NPAGES, pages, NULL, status, 0);
-	move_pages(pages, NPAGES, status[0] == 0 ? 1 : 0, flags);
-	return vmstat_value("migrc_deferred") - before;
-}
-
 static int failures;
 
-static void sc_report(const char *name, struct sc *sc, long deferred)
+static void sc_report(const char *name, struct detector *r, long deferred)
 {
-	usleep(300000);
-	sc_stop(sc);
-	if (read_long("/proc/sys/vm/migrc_enabled") != 1) {
-		/* Nothing here switches migrc off: it failed safe. */
-		printf("@@test %s FAIL migrc switched itself off: the debug checker found a missed flush (see the kernel log)\n",
-		       name);
-		failures++;
-	} else if (deferred <= 0) {
-		printf("@@test %s FAIL nothing was deferred: the scenario tests nothing\n", name);
-		failures++;
-	} else if (atomic_load(&sc->stale)) {
-		printf("@@test %s FAIL %ld stale reads of %ld after the change (%ld deferred)\n",
-		       name, atomic_load(&sc->stale), atomic_load(&sc->fresh),
-		       deferred);
-		failures++;
-	} else if (!atomic_load(&sc->fresh)) {
-		printf("@@test %s FAIL no reader read after the change\n", name);
-		failures++;
-	} else {
-		printf("@@test %s ok %ld deferred, %ld reads after the change, 0 stale\n",
-		       name, deferred, atomic_load(&sc->fresh));
-	}
-	fflush(stdout);
+	failures += detector_report(name, r, deferred, NULL, NULL);
 }
 
-static void sc_publish(struct sc *sc, uint64_t want)
+/* Every page now reads @want. */
+static void sc_publish(struct detector *r, uint64_t want)
 {
-	sc->want = want;
-	/*
-	 * Orders the change before the flag: a reader that sees the flag
-	 * (acquire in sc_reader()) and then reads old data read it through
-	 * a stale translation, not early.
-	 */
-	atomic_store_explicit(&sc->published, 1, memory_order_release);
+	long p;
+
+	for (p = 0; p < NPAGES; p++)
+		r->want[p] = want;
+	detector_publish(r);
 }
 
 static void sc_write_all(uint64_t *m, uint64_t v)
@@ -199,13 +99,13 @@ static void sc_write_all(uint64_t *m, uint64_t v)
 /* 1: a write fault that reuses the page in place (do_wp_page()). */
 static void write_fault(void)
 {
-	struct sc sc;
+	struct detector sc;
 	uint64_t *m = sc_map(PROT_READ | PROT_WRITE);
 	long d;
 
 	sc_cow_wrprotect();
 	sc_start(&sc, m);
-	d = sc_migrate(m, 2);
+	d = detector_migrate(&sc, 2);
 	sc_write_all(m, NEW);
 	sc_publish(&sc, NEW);
 	sc_report("write-fault", &sc, d);
@@ -215,12 +115,12 @@ static void write_fault(void)
 /* 2: mprotect(PROT_WRITE) after the migration, then writes. */
 static void mprotect_write(void)
 {
-	struct sc sc;
+	struct detector sc;
 	uint64_t *m = sc_map(PROT_READ);
 	long d;
 
 	sc_start(&sc, m);
-	d = sc_migrate(m, 2);
+	d = detector_migrate(&sc, 2);
 	mprotect(m, NPAGES * PAGE, PROT_READ | PROT_WRITE);
 	sc_write_all(m, NEW);
 	sc_publish(&sc, NEW);
@@ -231,13 +131,13 @@ static void mprotect_write(void)
 /* 3: a FOLL_FORCE write through /proc/self/mem into a read-only mapping. */
 static void proc_mem(void)
 {
-	struct sc sc;
+	struct detector sc;
 	uint64_t *m = sc_map(PROT_READ), v = NEW;
 	int fd = open("/proc/self/mem", O_RDWR);
 	long d, p;
 
 	sc_start(&sc, m);
-	d = sc_migrate(m, 2);
+	d = detector_migrate(&sc, 2);
 	for (p = 0; p < NPAGES; p++)
 		if (pwrite(fd, &v, 8, (off_t)(uintptr_t)(m + p * PAGE / 8)) != 8)
 			d = -1;
@@ -250,14 +150,14 @@ static void proc_mem(void)
 /* 4: process_vm_writev() into the (write-protected) mapping. */
 static void vm_writev(void)
 {
-	struct sc sc;
+	struct detector sc;
 	uint64_t *m = sc_map(PROT_READ | PROT_WRITE), v = NEW;
 	struct iovec local = { &v, 8 }, remote[NPAGES];
 	long d, p;
 
 	sc_cow_wrprotect();
 	sc_start(&sc, m);
-	d = sc_migrate(m, 2);
+	d = detector_migrate(&sc, 2);
 	for (p = 0; p < NPAGES; p++)
 		remote[p] = (struct iovec){ m + p * PAGE / 8, 8 };
 	for (p = 0; p < NPAGES; p++)
@@ -271,35 +171,26 @@ static void vm_writev(void)
 /*
  * The readers park while the range is unmapped (they would fault), and
  * read on once new data is mapped at the same address: through a stale
- * translation they would read the old pages.  Returns once every reader
- * has parked, not merely been asked to.
+ * translation they would read the old pages.
  */
-static void sc_pause(struct sc *sc)
-{
-	atomic_store(&sc->pause, 1);
-	while (atomic_load(&sc->parked) < sc->cpus)
-		sched_yield();
-}
-
-static void sc_map_new_at(struct sc *sc, uint64_t *m)
+static void sc_map_new_at(struct detector *sc, uint64_t *m)
 {
 	mmap(m, NPAGES * PAGE, PROT_READ | PROT_WRITE,
 	     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
 	sc_write_all(m, NEW);
 	sc_publish(sc, NEW);
-	atomic_store(&sc->pause, 0);
 }
 
 /* 5: munmap(), then mmap(MAP_FIXED) at the same address with new data. */
 static void munmap_map_fixed(void)
 {
-	struct sc sc;
+	struct detector sc;
 	uint64_t *m = sc_map(PROT_READ);
 	long d;
 
 	sc_start(&sc, m);
-	d = sc_migrate(m, 2);
-	sc_pause(&sc);
+	d = detector_migrate(&sc, 2);
+	detector_pause(&sc);
 	munmap(m, NPAGES * PAGE);
 	sc_map_new_at(&sc, m);
 	sc_report("munmap-map-fixed", &sc, d);
@@ -309,12 +200,12 @@ static void munmap_map_fixed(void)
 /* 6: MADV_DONTNEED: the range must read as zeroes afterwards. */
 static void madv_dontneed(void)
 {
-	struct sc sc;
+	struct detector sc;
 	uint64_t *m = sc_map(PROT_READ);
 	long d;
 
 	sc_start(&sc, m);
-	d = sc_migrate(m, 2);
+	d = detector_migrate(&sc, 2);
 	madvise(m, NPAGES * PAGE, MADV_DONTNEED);
 	sc_publish(&sc, 0);
 	sc_report("madv-dontneed", &sc, d);
@@ -324,15 +215,15 @@ static void madv_dontneed(void)
 /* 7: mremap() the range away, map new data where it was. */
 static void mremap_away(void)
 {
-	struct sc sc;
+	struct detector sc;
 	uint64_t *m = sc_map(PROT_READ);
 	void *to = mmap(NULL, NPAGES * PAGE, PROT_NONE,
 			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	long d;
 
 	sc_start(&sc, m);
-	d = sc_migrate(m, 2);
-	sc_pause(&sc);
+	d = detector_migrate(&sc, 2);
+	detector_pause(&sc);
 	to = mremap(m, NPAGES * PAGE, NPAGES * PAGE, MREMAP_MAYMOVE | MREMAP_FIXED, to);
 	sc_map_new_at(&sc, m);
 	sc_report("mremap", &sc, d);
@@ -347,7 +238,7 @@ static void mremap_away(void)
  */
 static void fork_write(void)
 {
-	struct sc sc;
+	struct detector sc;
 	uint64_t *m = sc_map(PROT_READ | PROT_WRITE);
 	int go[2], st;
 	char c = 0;
@@ -368,7 +259,7 @@ static void fork_write(void)
 		_exit(bad ? 1 : 0);
 	}
 	sc_start(&sc, m);
-	d = sc_migrate(m, 4);
+	d = detector_migrate(&sc, 4);
 	sc_write_all(m, NEW);
 	sc_publish(&sc, NEW);
 	if (write(go[1], &c, 1) != 1)
@@ -405,7 +296,7 @@ static void uffd_wp_resolve(void)
 	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_WP };
 	uint64_t *m = sc_map(PROT_READ | PROT_WRITE);
 	int uffd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY);
-	struct sc sc;
+	struct detector sc;
 	long d;
 
 	reg.range = (struct uffdio_range){ (uintptr_t)m, NPAGES * PAGE };
@@ -417,7 +308,7 @@ static void uffd_wp_resolve(void)
 		goto out;
 	}
 	sc_start(&sc, m);
-	d = sc_migrate(m, 2);
+	d = detector_migrate(&sc, 2);
 	if (uffd_wp(uffd, m, 0))
 		d = -1;
 	sc_write_all(m, NEW);
