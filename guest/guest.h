@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Helpers shared by the guest programs: bench.c defines them, init.c,
- * scenarios.c, filescenarios.c, stress.c, stressng.c and selftests.c use
+ * scenarios.c, filescenarios.c, detector.c, stress.c, stressng.c and selftests.c use
  * them; scenarios.c defines scenario_listed().
  */
 #ifndef MIGRC_GUEST_H

@@ -48,6 +48,7 @@
 
 #include "../../mm/internal.h"
 #include "migrc.h"
+#include "migrc_kunit.h"
 
 #define FT_PAGES	16
 #define FT_READ_MS	200
@@ -207,28 +208,13 @@ struct ft {
 	struct kunit *test;
 	char name[16];
 	struct file *ro;		/* open read-only: the mapping's file */
-	struct mm_struct *mm;
+	struct migrc_kunit_readers rd;	/* and the mm: rd.mm */
 	unsigned long addr;
 	int nr;
 	u64 expect[FT_PAGES];		/* newest value published per page */
-	bool stop;
-	bool started;
-	atomic_t running;
 	atomic_long_t reads, stale, fresh;
 	unsigned long stale_pages;	/* bit per page read stale */
-	struct task_struct *readers[NR_CPUS];
-	int test_cpu;
-	cpumask_var_t saved_mask;
 };
-
-/* Only the test thread reads events, so one buffer does. */
-static unsigned long ft_events[NR_VM_EVENT_ITEMS];
-
-static unsigned long ft_event(enum vm_event_item item)
-{
-	all_vm_events(ft_events);
-	return ft_events[item];
-}
 
 static long ft_stat(enum migrc_stat item)
 {
@@ -259,9 +245,8 @@ static int ft_reader_fn(void *arg)
 	long reads = 0, stale = 0, fresh = 0;
 	int i;
 
-	kthread_use_mm(ft->mm);
-	atomic_inc(&ft->running);
-	while (!READ_ONCE(ft->stop)) {
+	migrc_kunit_reader_enter(&ft->rd);
+	while (!READ_ONCE(ft->rd.stop)) {
 		for (i = 0; i < ft->nr; i++) {
 			/* Pairs with smp_store_release() in ft_publish(). */
 			u64 e = smp_load_acquire(&ft->expect[i]);
@@ -289,68 +274,18 @@ static int ft_reader_fn(void *arg)
 		fresh = 0;
 		cond_resched();
 	}
-	kthread_unuse_mm(ft->mm);
-	atomic_dec(&ft->running);
-	while (!kthread_should_stop())
-		schedule_timeout_interruptible(1);
-	return 0;
-}
-
-static void ft_stop_readers(struct ft *ft)
-{
-	int cpu;
-
-	if (!ft->started)
-		return;
-	ft->started = false;
-	WRITE_ONCE(ft->stop, true);
-	while (atomic_read(&ft->running))
-		usleep_range(1000, 2000);
-	for_each_possible_cpu(cpu) {
-		if (!ft->readers[cpu])
-			continue;
-		kthread_stop(ft->readers[cpu]);
-		put_task_struct(ft->readers[cpu]);
-		ft->readers[cpu] = NULL;
-	}
-	mmput(ft->mm);
-	set_cpus_allowed_ptr(current, ft->saved_mask);
-	free_cpumask_var(ft->saved_mask);
-}
-
-static void ft_stop_readers_action(void *arg)
-{
-	ft_stop_readers(arg);
+	return migrc_kunit_reader_exit(&ft->rd);
 }
 
 /* The test thread stays on one CPU; a reader runs on each of the others. */
 static void ft_start_readers(struct ft *ft)
 {
-	struct kunit *test = ft->test;
-	int cpu, n = 0;
+	migrc_kunit_start_readers(&ft->rd, ft_reader_fn, ft, "migrc_frd/%u", FT_READ_MS / 4);
+}
 
-	ft->test_cpu = raw_smp_processor_id();
-	KUNIT_ASSERT_TRUE(test, alloc_cpumask_var(&ft->saved_mask, GFP_KERNEL));
-	cpumask_copy(ft->saved_mask, current->cpus_ptr);
-	set_cpus_allowed_ptr(current, cpumask_of(ft->test_cpu));
-
-	mmget(ft->mm);
-	ft->started = true;
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, ft_stop_readers_action, ft), 0);
-	for_each_online_cpu(cpu) {
-		struct task_struct *t;
-
-		if (cpu == ft->test_cpu)
-			continue;
-		t = kthread_run_on_cpu(ft_reader_fn, ft, cpu, "migrc_frd/%u");
-		KUNIT_ASSERT_FALSE(test, IS_ERR(t));
-		get_task_struct(t);
-		ft->readers[cpu] = t;
-		n++;
-	}
-	while (atomic_read(&ft->running) < n)
-		usleep_range(1000, 2000);
-	msleep(FT_READ_MS / 4);		/* let them fill their TLBs */
+static void ft_stop_readers(struct ft *ft)
+{
+	migrc_kunit_stop_readers(&ft->rd);
 }
 
 /* Stop the readers and check that none read old data after a publication. */
@@ -402,6 +337,7 @@ static struct ft *ft_setup(struct kunit *test, unsigned long flags)
 	KUNIT_ASSERT_NOT_NULL(test, buf);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, ft_mnt);
 	ft->test = test;
+	ft->rd.test = test;
 	ft->nr = FT_PAGES;
 	snprintf(ft->name, sizeof(ft->name), "f%d", atomic_inc_return(&ft_files));
 
@@ -430,7 +366,7 @@ static struct ft *ft_setup(struct kunit *test, unsigned long flags)
 				 flags, 0);
 	KUNIT_ASSERT_NE(test, ft->addr, 0UL);
 	KUNIT_ASSERT_FALSE(test, IS_ERR_VALUE(ft->addr));
-	ft->mm = current->mm;
+	ft->rd.mm = current->mm;
 	for (i = 0; i < ft->nr; i++) {
 		u64 v = 0;
 
@@ -439,30 +375,6 @@ static struct ft *ft_setup(struct kunit *test, unsigned long flags)
 		ft_publish(ft, i, FT_OLD);
 	}
 	return ft;
-}
-
-/* Isolate the folios of the mapping, those on one node only. */
-static int ft_isolate(struct ft *ft, struct list_head *list, int *nid)
-{
-	int i, n = 0;
-
-	/* As move_pages() does: a per-CPU LRU batch holds a reference. */
-	lru_cache_disable();
-	for (i = 0; i < ft->nr; i++) {
-		struct page *page;
-		struct folio *folio;
-
-		if (get_user_pages_unlocked(ft->addr + i * PAGE_SIZE, 1, &page, 0) != 1)
-			continue;
-		folio = page_folio(page);
-		if (*nid == NUMA_NO_NODE)
-			*nid = folio_nid(folio);
-		if (folio_nid(folio) == *nid && isolate_folio_to_list(folio, list))
-			n++;
-		put_page(page);
-	}
-	lru_cache_enable();
-	return n;
 }
 
 /*
@@ -481,7 +393,7 @@ static int ft_migrate(struct ft *ft, int *failed)
 	LIST_HEAD(folios);
 	int nid = NUMA_NO_NODE, n;
 
-	n = ft_isolate(ft, &folios, &nid);
+	n = migrc_kunit_isolate(ft->addr, 0, ft->nr, &folios, &nid);
 	KUNIT_ASSERT_NE(test, nid, NUMA_NO_NODE);
 	mtc.nid = next_node_in(nid, node_states[N_MEMORY]);
 	KUNIT_ASSERT_NE(test, mtc.nid, nid);
@@ -505,12 +417,12 @@ static void ft_migrate_all(struct ft *ft)
 static void ft_migrate_deferred(struct ft *ft)
 {
 	struct kunit *test = ft->test;
-	unsigned long deferred = ft_event(MIGRC_DEFERRED);
-	unsigned long rounds = ft_event(MIGRC_FLUSH_ROUNDS);
+	unsigned long deferred = migrc_kunit_event(MIGRC_DEFERRED);
+	unsigned long rounds = migrc_kunit_event(MIGRC_FLUSH_ROUNDS);
 
 	ft_migrate_all(ft);
-	KUNIT_EXPECT_EQ(test, ft_event(MIGRC_DEFERRED) - deferred, (unsigned long)ft->nr);
-	KUNIT_EXPECT_EQ(test, ft_event(MIGRC_FLUSH_ROUNDS) - rounds, 0UL);
+	KUNIT_EXPECT_EQ(test, migrc_kunit_event(MIGRC_DEFERRED) - deferred, (unsigned long)ft->nr);
+	KUNIT_EXPECT_EQ(test, migrc_kunit_event(MIGRC_FLUSH_ROUNDS) - rounds, 0UL);
 	KUNIT_EXPECT_TRUE(test, test_bit(AS_MIGRC_DEFERRED,
 					 &file_inode(ft->ro)->i_mapping->flags));
 }
@@ -574,12 +486,12 @@ KUNIT_ARRAY_PARAM(ft_map, ft_map_flags, ft_map_desc);
 static void migrc_file_test_deferred(struct kunit *test)
 {
 	struct ft *ft = ft_setup(test, *(const unsigned long *)test->param_value);
-	unsigned long gate = ft_event(MIGRC_FILE_GATE);
+	unsigned long gate = migrc_kunit_event(MIGRC_FILE_GATE);
 
 	ft_start_readers(ft);
 	ft_migrate_deferred(ft);
 	ft_stop_readers(ft);
-	KUNIT_EXPECT_EQ(test, ft_event(MIGRC_FILE_GATE), gate);
+	KUNIT_EXPECT_EQ(test, migrc_kunit_event(MIGRC_FILE_GATE), gate);
 	KUNIT_EXPECT_GT(test, atomic_long_read(&ft->reads), 0L);
 }
 
@@ -596,10 +508,10 @@ static void migrc_file_test_open_write(struct kunit *test)
 
 	ft_start_readers(ft);
 	ft_migrate_deferred(ft);
-	gate = ft_event(MIGRC_FILE_GATE);
+	gate = migrc_kunit_event(MIGRC_FILE_GATE);
 	w = ft_open(ft, O_WRONLY);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, w);
-	KUNIT_EXPECT_EQ(test, ft_event(MIGRC_FILE_GATE) - gate, 1UL);
+	KUNIT_EXPECT_EQ(test, migrc_kunit_event(MIGRC_FILE_GATE) - gate, 1UL);
 	KUNIT_EXPECT_FALSE(test, test_bit(AS_MIGRC_DEFERRED,
 					  &file_inode(w)->i_mapping->flags));
 	for (i = 0; i < ft->nr; i++) {
@@ -623,14 +535,14 @@ static void migrc_file_test_truncate_partial(struct kunit *test)
 
 	ft_start_readers(ft);
 	ft_migrate_deferred(ft);
-	gate = ft_event(MIGRC_FILE_GATE);
-	mm_flushes = ft_event(MIGRC_MM_FLUSH);
+	gate = migrc_kunit_event(MIGRC_FILE_GATE);
+	mm_flushes = migrc_kunit_event(MIGRC_MM_FLUSH);
 	KUNIT_ASSERT_EQ(test, vfs_truncate(&ft->ro->f_path,
 					   (ft->nr - 1) * PAGE_SIZE + FT_OFF), 0);
 	ft_publish(ft, ft->nr - 1, FT_TRUNCATED);
-	KUNIT_EXPECT_EQ(test, ft_event(MIGRC_FILE_GATE) - gate, 1UL);
+	KUNIT_EXPECT_EQ(test, migrc_kunit_event(MIGRC_FILE_GATE) - gate, 1UL);
 	/* Nothing was unmapped: the gate did it alone. */
-	KUNIT_EXPECT_EQ(test, ft_event(MIGRC_MM_FLUSH), mm_flushes);
+	KUNIT_EXPECT_EQ(test, migrc_kunit_event(MIGRC_MM_FLUSH), mm_flushes);
 	ft_check_readers(ft);
 }
 
@@ -663,13 +575,13 @@ static void migrc_file_test_otrunc_reextend(struct kunit *test)
 
 	ft_start_readers(ft);
 	ft_migrate_deferred(ft);
-	gate = ft_event(MIGRC_FILE_GATE);
-	mm_flushes = ft_event(MIGRC_MM_FLUSH);
+	gate = migrc_kunit_event(MIGRC_FILE_GATE);
+	mm_flushes = migrc_kunit_event(MIGRC_MM_FLUSH);
 	t = ft_open(ft, O_RDONLY | O_TRUNC);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, t);
 	ft_close(t);
-	KUNIT_EXPECT_EQ(test, ft_event(MIGRC_FILE_GATE) - gate, 1UL);
-	KUNIT_EXPECT_GT(test, ft_event(MIGRC_MM_FLUSH), mm_flushes);
+	KUNIT_EXPECT_EQ(test, migrc_kunit_event(MIGRC_FILE_GATE) - gate, 1UL);
+	KUNIT_EXPECT_GT(test, migrc_kunit_event(MIGRC_MM_FLUSH), mm_flushes);
 	KUNIT_ASSERT_EQ(test, vfs_truncate(&ft->ro->f_path, ft->nr * PAGE_SIZE), 0);
 	ft_fault_in_holes(ft);
 	for (i = 0; i < ft->nr; i++)
@@ -685,15 +597,15 @@ static void migrc_file_test_not_deferred(struct kunit *test)
 	struct file *w = ft_open(ft, O_WRONLY);
 
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, w);
-	deferred = ft_event(MIGRC_DEFERRED);
+	deferred = migrc_kunit_event(MIGRC_DEFERRED);
 	ft_migrate_all(ft);
 	ft_close(w);
-	KUNIT_EXPECT_EQ(test, ft_event(MIGRC_DEFERRED), deferred);
+	KUNIT_EXPECT_EQ(test, migrc_kunit_event(MIGRC_DEFERRED), deferred);
 
 	ft_fs_type.fs_flags &= ~FS_MIGRC_GATED;
 	ft_migrate_all(ft);
 	ft_fs_type.fs_flags = flags;
-	KUNIT_EXPECT_EQ(test, ft_event(MIGRC_DEFERRED), deferred);
+	KUNIT_EXPECT_EQ(test, migrc_kunit_event(MIGRC_DEFERRED), deferred);
 }
 
 /* ------------------------------------------------------------------ */
@@ -833,8 +745,8 @@ static void migrc_file_test_race(struct kunit *test)
 
 	ft_start_writer(test, ft_writer_fn, race, &race->go, &race->migrated);
 	ft_start_readers(ft);
-	deferred = ft_event(MIGRC_DEFERRED);
-	gate = ft_event(MIGRC_FILE_GATE);
+	deferred = migrc_kunit_event(MIGRC_DEFERRED);
+	gate = migrc_kunit_event(MIGRC_FILE_GATE);
 	ineligible = ft_stat(MIGRC_STAT_INELIGIBLE_FLUSH);
 
 	kunit_activate_static_stub(test, migrc_file_race_point, ft_race_point);
@@ -850,19 +762,19 @@ static void migrc_file_test_race(struct kunit *test)
 	switch (race->where) {
 	case MIGRC_FILE_RACE_BEFORE_MARK:
 		/* The writer found no mark; the re-check found the writer. */
-		KUNIT_EXPECT_EQ(test, ft_event(MIGRC_FILE_GATE), gate);
+		KUNIT_EXPECT_EQ(test, migrc_kunit_event(MIGRC_FILE_GATE), gate);
 		KUNIT_EXPECT_GT(test, ft_stat(MIGRC_STAT_INELIGIBLE_FLUSH), ineligible);
-		KUNIT_EXPECT_EQ(test, ft_event(MIGRC_DEFERRED), deferred);
+		KUNIT_EXPECT_EQ(test, migrc_kunit_event(MIGRC_DEFERRED), deferred);
 		break;
 	case MIGRC_FILE_RACE_BEFORE_RECHECK:
-		KUNIT_EXPECT_EQ(test, ft_event(MIGRC_FILE_GATE) - gate, 1UL);
+		KUNIT_EXPECT_EQ(test, migrc_kunit_event(MIGRC_FILE_GATE) - gate, 1UL);
 		KUNIT_EXPECT_GT(test, ft_stat(MIGRC_STAT_INELIGIBLE_FLUSH), ineligible);
-		KUNIT_EXPECT_EQ(test, ft_event(MIGRC_DEFERRED), deferred);
+		KUNIT_EXPECT_EQ(test, migrc_kunit_event(MIGRC_DEFERRED), deferred);
 		break;
 	case MIGRC_FILE_RACE_AFTER_RECHECK:
 		/* The folio deferred; the writer's gate flushed it. */
-		KUNIT_EXPECT_EQ(test, ft_event(MIGRC_FILE_GATE) - gate, 1UL);
-		KUNIT_EXPECT_EQ(test, ft_event(MIGRC_DEFERRED) - deferred, 1UL);
+		KUNIT_EXPECT_EQ(test, migrc_kunit_event(MIGRC_FILE_GATE) - gate, 1UL);
+		KUNIT_EXPECT_EQ(test, migrc_kunit_event(MIGRC_DEFERRED) - deferred, 1UL);
 		break;
 	}
 	ft_check_readers(ft);
@@ -922,8 +834,8 @@ static void migrc_file_test_race_random(struct kunit *test)
 {
 	struct ft *ft = ft_setup(test, MAP_PRIVATE);
 	struct ft_rand *r = kunit_kzalloc(test, sizeof(*r), GFP_KERNEL);
-	unsigned long gate = ft_event(MIGRC_FILE_GATE);
-	unsigned long deferred = ft_event(MIGRC_DEFERRED);
+	unsigned long gate = migrc_kunit_event(MIGRC_FILE_GATE);
+	unsigned long deferred = migrc_kunit_event(MIGRC_DEFERRED);
 	long ineligible = ft_stat(MIGRC_STAT_INELIGIBLE_FLUSH);
 	int round, failed, moved = 0;
 
@@ -951,11 +863,11 @@ static void migrc_file_test_race_random(struct kunit *test)
 
 	KUNIT_EXPECT_EQ(test, r->err, 0);
 	kunit_info(test, "%d rounds: %d folios moved, %lu deferred, %lu gate flushes, %ld re-check flushes\n",
-		   round, moved, ft_event(MIGRC_DEFERRED) - deferred,
-		   ft_event(MIGRC_FILE_GATE) - gate,
+		   round, moved, migrc_kunit_event(MIGRC_DEFERRED) - deferred,
+		   migrc_kunit_event(MIGRC_FILE_GATE) - gate,
 		   ft_stat(MIGRC_STAT_INELIGIBLE_FLUSH) - ineligible);
-	KUNIT_EXPECT_GT(test, ft_event(MIGRC_DEFERRED), deferred);
-	KUNIT_EXPECT_GT(test, ft_event(MIGRC_FILE_GATE), gate);
+	KUNIT_EXPECT_GT(test, migrc_kunit_event(MIGRC_DEFERRED), deferred);
+	KUNIT_EXPECT_GT(test, migrc_kunit_event(MIGRC_FILE_GATE), gate);
 	ft_check_readers(ft);
 }
 

@@ -40,6 +40,7 @@
 
 #include "../../mm/internal.h"
 #include "migrc.h"
+#include "migrc_kunit.h"
 
 #define MT_PAGES		16
 #define MT_READ_MS		200
@@ -50,32 +51,17 @@
 
 struct mt {
 	struct kunit *test;
-	struct mm_struct *mm;
+	struct migrc_kunit_readers rd;	/* and the mm: rd.mm */
 	unsigned long addr;
 	int nr;
 	u64 expect[MT_PAGES];		/* newest value published per page */
-	bool stop;
-	bool started;
 	bool hold;			/* riscv: read with SUM held, see mt_read_held() */
 	bool flushed;			/* set once the flush under test returned */
 	atomic_long_t stale_after, proof;
-	atomic_t running;
 	atomic_long_t reads, stale, fresh;
 	bool probe0;
 	atomic_long_t held0;
-	struct task_struct *readers[NR_CPUS];
-	int test_cpu;
-	cpumask_var_t saved_mask;
 };
-
-/* Only the test thread reads events, so one buffer does. */
-static unsigned long mt_events[NR_VM_EVENT_ITEMS];
-
-static unsigned long mt_event(enum vm_event_item item)
-{
-	all_vm_events(mt_events);
-	return mt_events[item];
-}
 
 static u64 __user *mt_page(struct mt *mt, int i)
 {
@@ -147,7 +133,7 @@ static void mt_read_held(struct mt *mt, struct mt_counts *c)
 	/* Changing SUM empties this hart's TLB (in QEMU). */
 	__enable_user_access();
 	c->saw_stale = false;
-	while (ktime_get_mono_fast_ns() < end && !READ_ONCE(mt->stop) &&
+	while (ktime_get_mono_fast_ns() < end && !READ_ONCE(mt->rd.stop) &&
 	       after_reads < MT_HOLD_AFTER) {
 		for (i = 0; i < mt->nr; i++) {
 			/* Pairs with smp_store_release() in mt_publish(). */
@@ -181,9 +167,8 @@ static int mt_reader_fn(void *arg)
 	struct mt_counts c = {};
 	int i;
 
-	kthread_use_mm(mt->mm);
-	atomic_inc(&mt->running);
-	while (!READ_ONCE(mt->stop)) {
+	migrc_kunit_reader_enter(&mt->rd);
+	while (!READ_ONCE(mt->rd.stop)) {
 		if (mt->hold)
 			mt_read_held(mt, &c);
 		for (i = 0; i < mt->nr && !mt->hold; i++) {
@@ -207,11 +192,7 @@ static int mt_reader_fn(void *arg)
 		mt_publish_counts(mt, &c);
 		cond_resched();
 	}
-	kthread_unuse_mm(mt->mm);
-	atomic_dec(&mt->running);
-	while (!kthread_should_stop())
-		schedule_timeout_interruptible(1);
-	return 0;
+	return migrc_kunit_reader_exit(&mt->rd);
 }
 
 static void mt_publish(struct mt *mt, int i, u64 v)
@@ -220,64 +201,15 @@ static void mt_publish(struct mt *mt, int i, u64 v)
 	smp_store_release(&mt->expect[i], v);
 }
 
-static void mt_stop_readers(struct mt *mt);
-
-/* Stops the readers when a case ends early, on a failed assertion. */
-static void mt_stop_readers_action(void *arg)
-{
-	mt_stop_readers(arg);
-}
-
 /* The test thread stays on one CPU; a reader runs on each of the others. */
 static void mt_start_readers(struct mt *mt)
 {
-	struct kunit *test = mt->test;
-	int cpu, n = 0;
-
-	mt->test_cpu = raw_smp_processor_id();
-	KUNIT_ASSERT_TRUE(test, alloc_cpumask_var(&mt->saved_mask, GFP_KERNEL));
-	cpumask_copy(mt->saved_mask, current->cpus_ptr);
-	set_cpus_allowed_ptr(current, cpumask_of(mt->test_cpu));
-
-	mmget(mt->mm);
-	mt->started = true;
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, mt_stop_readers_action, mt), 0);
-	for_each_online_cpu(cpu) {
-		struct task_struct *t;
-
-		if (cpu == mt->test_cpu)
-			continue;
-		t = kthread_run_on_cpu(mt_reader_fn, mt, cpu, "migrc_rd/%u");
-		KUNIT_ASSERT_FALSE(test, IS_ERR(t));
-		get_task_struct(t);
-		mt->readers[cpu] = t;
-		n++;
-	}
-	while (atomic_read(&mt->running) < n)
-		usleep_range(1000, 2000);
-	msleep(MT_READ_MS / 4);		/* let them fill their TLBs */
+	migrc_kunit_start_readers(&mt->rd, mt_reader_fn, mt, "migrc_rd/%u", MT_READ_MS / 4);
 }
 
 static void mt_stop_readers(struct mt *mt)
 {
-	int cpu;
-
-	if (!mt->started)
-		return;
-	mt->started = false;
-	WRITE_ONCE(mt->stop, true);
-	while (atomic_read(&mt->running))
-		usleep_range(1000, 2000);
-	for_each_possible_cpu(cpu) {
-		if (!mt->readers[cpu])
-			continue;
-		kthread_stop(mt->readers[cpu]);
-		put_task_struct(mt->readers[cpu]);
-		mt->readers[cpu] = NULL;
-	}
-	mmput(mt->mm);
-	set_cpus_allowed_ptr(current, mt->saved_mask);
-	free_cpumask_var(mt->saved_mask);
+	migrc_kunit_stop_readers(&mt->rd);
 }
 
 /*
@@ -292,11 +224,12 @@ static struct mt *mt_setup(struct kunit *test, unsigned long prot)
 
 	KUNIT_ASSERT_NOT_NULL(test, mt);
 	mt->test = test;
+	mt->rd.test = test;
 	mt->nr = MT_PAGES;
 	mt->addr = kunit_vm_mmap(test, NULL, 0, MT_PAGES * PAGE_SIZE, prot,
 				 MAP_PRIVATE | MAP_ANONYMOUS, 0);
 	KUNIT_ASSERT_NE(test, mt->addr, 0UL);
-	mt->mm = current->mm;
+	mt->rd.mm = current->mm;
 	/*
 	 * Fault every page in on one node: moved to a CPU of the other node
 	 * halfway, the test would get pages on both, and the cases migrate
@@ -305,7 +238,7 @@ static struct mt *mt_setup(struct kunit *test, unsigned long prot)
 	migrate_disable();
 	for (i = 0; i < mt->nr; i++) {
 		u64 v = MT_OLD;
-		int n = access_remote_vm(mt->mm, (unsigned long)mt_page(mt, i),
+		int n = access_remote_vm(mt->rd.mm, (unsigned long)mt_page(mt, i),
 					 &v, sizeof(v), FOLL_WRITE | FOLL_FORCE);
 
 		if (n != sizeof(v)) {
@@ -339,13 +272,13 @@ static void __mt_wrprotect(struct mt *mt, bool flush)
 {
 	struct vm_area_struct *vma;
 
-	mmap_write_lock(mt->mm);
-	vma = find_vma(mt->mm, mt->addr);
-	walk_page_range(mt->mm, mt->addr, mt->addr + mt->nr * PAGE_SIZE,
+	mmap_write_lock(mt->rd.mm);
+	vma = find_vma(mt->rd.mm, mt->addr);
+	walk_page_range(mt->rd.mm, mt->addr, mt->addr + mt->nr * PAGE_SIZE,
 			&mt_wrprotect_ops, NULL);
 	if (flush)
 		flush_tlb_range(vma, mt->addr, mt->addr + mt->nr * PAGE_SIZE);
-	mmap_write_unlock(mt->mm);
+	mmap_write_unlock(mt->rd.mm);
 }
 
 static void mt_wrprotect(struct mt *mt)
@@ -363,11 +296,11 @@ static int mt_mprotect(struct mt *mt, unsigned long prot)
 	unsigned long newflags;
 	int ret;
 
-	vma_iter_init(&vmi, mt->mm, start);
-	mmap_write_lock(mt->mm);
+	vma_iter_init(&vmi, mt->rd.mm, start);
+	mmap_write_lock(mt->rd.mm);
 	vma = vma_find(&vmi, end);
 	if (!vma || vma->vm_start != start || vma->vm_end != end) {
-		mmap_write_unlock(mt->mm);
+		mmap_write_unlock(mt->rd.mm);
 		return -EINVAL;
 	}
 	prev = vma_prev(&vmi);
@@ -375,39 +308,11 @@ static int mt_mprotect(struct mt *mt, unsigned long prot)
 	vma = vma_find(&vmi, end);
 	newflags = (vma->vm_flags & ~(VM_READ | VM_WRITE | VM_EXEC)) |
 		   calc_vm_prot_bits(prot, 0);
-	tlb_gather_mmu(&tlb, mt->mm);
+	tlb_gather_mmu(&tlb, mt->rd.mm);
 	ret = mprotect_fixup(&vmi, &tlb, vma, &prev, start, end, newflags);
 	tlb_finish_mmu(&tlb);
-	mmap_write_unlock(mt->mm);
+	mmap_write_unlock(mt->rd.mm);
 	return ret;
-}
-
-/* Isolate the folios of the range, those on @from only. */
-static int mt_isolate(unsigned long addr, int first, int nr, struct list_head *list,
-		      int *nid)
-{
-	int i, n = 0;
-
-	/*
-	 * As move_pages() does: a folio in a per-CPU LRU batch (the GUP below
-	 * marks it accessed) holds a reference that would fail its migration.
-	 */
-	lru_cache_disable();
-	for (i = first; i < first + nr; i++) {
-		struct page *page;
-		struct folio *folio;
-
-		if (get_user_pages_unlocked(addr + i * PAGE_SIZE, 1, &page, 0) != 1)
-			continue;
-		folio = page_folio(page);
-		if (*nid == NUMA_NO_NODE)
-			*nid = folio_nid(folio);
-		if (folio_nid(folio) == *nid && isolate_folio_to_list(folio, list))
-			n++;
-		put_page(page);
-	}
-	lru_cache_enable();
-	return n;
 }
 
 struct mt_migrate {
@@ -470,7 +375,7 @@ static void mt_migrate_all(struct mt *mt)
 	int nid = NUMA_NO_NODE;
 
 	mt_migrate_init(&m);
-	KUNIT_ASSERT_EQ(test, mt_isolate(mt->addr, 0, mt->nr, &m.folios, &nid), mt->nr);
+	KUNIT_ASSERT_EQ(test, migrc_kunit_isolate(mt->addr, 0, mt->nr, &m.folios, &nid), mt->nr);
 	m.mtc.nid = mt_other_node(nid);
 	KUNIT_ASSERT_NE(test, m.mtc.nid, NUMA_NO_NODE);
 	KUNIT_ASSERT_EQ(test, migrate_pages(&m.folios, alloc_migration_target, NULL,
@@ -485,14 +390,14 @@ static void mt_migrate_all(struct mt *mt)
 static void mt_migrate_deferred(struct mt *mt)
 {
 	struct kunit *test = mt->test;
-	unsigned long deferred = mt_event(MIGRC_DEFERRED);
-	unsigned long rounds = mt_event(MIGRC_FLUSH_ROUNDS);
+	unsigned long deferred = migrc_kunit_event(MIGRC_DEFERRED);
+	unsigned long rounds = migrc_kunit_event(MIGRC_FLUSH_ROUNDS);
 	unsigned long pending = migrc_nr_pending();
 
 	mt_migrate_all(mt);
-	KUNIT_EXPECT_EQ(test, mt_event(MIGRC_DEFERRED) - deferred, (unsigned long)mt->nr);
+	KUNIT_EXPECT_EQ(test, migrc_kunit_event(MIGRC_DEFERRED) - deferred, (unsigned long)mt->nr);
 	KUNIT_EXPECT_EQ(test, migrc_nr_pending() - pending, (unsigned long)mt->nr);
-	KUNIT_EXPECT_EQ(test, mt_event(MIGRC_FLUSH_ROUNDS) - rounds, 0UL);
+	KUNIT_EXPECT_EQ(test, migrc_kunit_event(MIGRC_FLUSH_ROUNDS) - rounds, 0UL);
 }
 
 /* Write MT_NEW into every page through @write, publish, let readers check. */
@@ -534,7 +439,7 @@ static int mt_write_force(struct mt *mt, int i)
 {
 	u64 v = MT_NEW;
 
-	return access_remote_vm(mt->mm, (unsigned long)mt_page(mt, i), &v, sizeof(v),
+	return access_remote_vm(mt->rd.mm, (unsigned long)mt_page(mt, i), &v, sizeof(v),
 				FOLL_WRITE | FOLL_FORCE) == sizeof(v) ? 0 : -EFAULT;
 }
 
@@ -617,7 +522,7 @@ static void migrc_mm_test_gup_write(struct kunit *test)
 static void mt_batched_flush_case(struct kunit *test, unsigned long prot,
 				  int (*write)(struct mt *mt, int i))
 {
-	unsigned long before = mt_event(MIGRC_MM_FLUSH);
+	unsigned long before = migrc_kunit_event(MIGRC_MM_FLUSH);
 	struct mt *mt = mt_setup(test, prot);
 
 	if (prot & PROT_WRITE)
@@ -625,7 +530,7 @@ static void mt_batched_flush_case(struct kunit *test, unsigned long prot,
 	mt_start_readers(mt);
 	mt_migrate_deferred(mt);
 	mt_write_and_check(mt, write);
-	KUNIT_EXPECT_GT(test, mt_event(MIGRC_MM_FLUSH), before);
+	KUNIT_EXPECT_GT(test, migrc_kunit_event(MIGRC_MM_FLUSH), before);
 }
 
 static int mt_write_after_mprotect(struct mt *mt, int i)
@@ -655,11 +560,11 @@ static int mt_write_after_uffd_resolve(struct mt *mt, int i)
 	struct vm_area_struct *vma;
 
 	if (i == 0) {
-		mmap_read_lock(mt->mm);
-		vma = find_vma(mt->mm, mt->addr);
+		mmap_read_lock(mt->rd.mm);
+		vma = find_vma(mt->rd.mm, mt->addr);
 		if (vma)
 			uffd_wp_range(vma, mt->addr, mt->nr * PAGE_SIZE, false);
-		mmap_read_unlock(mt->mm);
+		mmap_read_unlock(mt->rd.mm);
 		if (!vma)
 			return -EINVAL;
 	}
@@ -688,11 +593,11 @@ static int mt_write_after_numa_hint(struct mt *mt, int i)
 	if (i == 0) {
 		/* Both nodes are top tier here: scan them as plain NUMA balancing does. */
 		sysctl_numa_balancing_mode = NUMA_BALANCING_NORMAL;
-		mmap_read_lock(mt->mm);
-		vma = find_vma(mt->mm, mt->addr);
+		mmap_read_lock(mt->rd.mm);
+		vma = find_vma(mt->rd.mm, mt->addr);
 		if (vma)
 			changed = change_prot_numa(vma, mt->addr, mt->addr + mt->nr * PAGE_SIZE);
-		mmap_read_unlock(mt->mm);
+		mmap_read_unlock(mt->rd.mm);
 		sysctl_numa_balancing_mode = mode;
 		KUNIT_EXPECT_EQ_MSG(mt->test, changed, (long)mt->nr,
 				    "change_prot_numa() left PTEs alone: no hinting fault to test");
@@ -773,8 +678,9 @@ static void mt_zap_during_migration(struct kunit *test, enum mt_zap how)
 	mt_start_readers(mt);
 	mt_migrate_init(&m);
 	/* Page 0 first in the list: it is the one unmapped at the pause. */
-	KUNIT_ASSERT_EQ(test, mt_isolate(mt->addr, 0, 1, &first, &nid), 1);
-	KUNIT_ASSERT_EQ(test, mt_isolate(mt->addr, 1, mt->nr - 1, &m.folios, &nid), mt->nr - 1);
+	KUNIT_ASSERT_EQ(test, migrc_kunit_isolate(mt->addr, 0, 1, &first, &nid), 1);
+	KUNIT_ASSERT_EQ(test, migrc_kunit_isolate(mt->addr, 1, mt->nr - 1, &m.folios, &nid),
+			mt->nr - 1);
 	folio0 = list_first_entry(&first, struct folio, lru);
 	list_splice(&first, &m.folios);
 	m.mtc.nid = mt_other_node(nid);
@@ -786,7 +692,7 @@ static void mt_zap_during_migration(struct kunit *test, enum mt_zap how)
 	/* The paused migration holds folio0: it cannot go away meanwhile. */
 	KUNIT_EXPECT_FALSE_MSG(test, folio_mapped(folio0),
 			       "page 0 is still mapped: the case tests nothing");
-	KUNIT_EXPECT_TRUE_MSG(test, migrc_mm_pending(mt->mm),
+	KUNIT_EXPECT_TRUE_MSG(test, migrc_mm_pending(mt->rd.mm),
 			      "page 0's flush was not deferred: the case tests nothing");
 	/* A read of page 0 now can only go through a stale translation. */
 	WRITE_ONCE(mt->probe0, true);
@@ -807,10 +713,10 @@ static void mt_zap_during_migration(struct kunit *test, enum mt_zap how)
 	} else {
 		struct vm_area_struct *vma;
 
-		mmap_read_lock(mt->mm);
-		vma = find_vma(mt->mm, a);
+		mmap_read_lock(mt->rd.mm);
+		vma = find_vma(mt->rd.mm, a);
 		zap_page_range_single(vma, a, PAGE_SIZE, NULL);
-		mmap_read_unlock(mt->mm);
+		mmap_read_unlock(mt->rd.mm);
 	}
 	/*
 	 * Only page 0 is written, the others are still being migrated, and
@@ -850,13 +756,13 @@ static void migrc_mm_test_mremap(struct kunit *test)
 static void migrc_mm_test_writable_not_deferred(struct kunit *test)
 {
 	struct mt *mt = mt_setup(test, PROT_READ | PROT_WRITE);
-	unsigned long deferred = mt_event(MIGRC_DEFERRED);
+	unsigned long deferred = migrc_kunit_event(MIGRC_DEFERRED);
 	int i;
 
 	mt_dirty_all(mt);
 	mt_start_readers(mt);
 	mt_migrate_all(mt);
-	KUNIT_EXPECT_EQ(test, mt_event(MIGRC_DEFERRED), deferred);
+	KUNIT_EXPECT_EQ(test, migrc_kunit_event(MIGRC_DEFERRED), deferred);
 	for (i = 0; i < mt->nr; i++)
 		mt_publish(mt, i, MT_NEW);
 	msleep(MT_READ_MS);
@@ -874,17 +780,17 @@ static void migrc_mm_test_writable_not_deferred(struct kunit *test)
 static void migrc_mm_test_flush_pending(struct kunit *test)
 {
 	struct mt *mt = mt_setup(test, PROT_READ | PROT_WRITE);
-	unsigned long deferred = mt_event(MIGRC_DEFERRED);
+	unsigned long deferred = migrc_kunit_event(MIGRC_DEFERRED);
 
 	mt_dirty_all(mt);
 	mt_start_readers(mt);
-	inc_tlb_flush_pending(mt->mm);
+	inc_tlb_flush_pending(mt->rd.mm);
 	__mt_wrprotect(mt, false);
 	mt_migrate_all(mt);
-	KUNIT_EXPECT_EQ_MSG(test, mt_event(MIGRC_DEFERRED), deferred,
+	KUNIT_EXPECT_EQ_MSG(test, migrc_kunit_event(MIGRC_DEFERRED), deferred,
 			    "deferred read-only PTEs of an mm with a flush pending");
-	flush_tlb_mm(mt->mm);
-	dec_tlb_flush_pending(mt->mm);
+	flush_tlb_mm(mt->rd.mm);
+	dec_tlb_flush_pending(mt->rd.mm);
 	mt_stop_readers(mt);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&mt->stale), 0L);
 }
@@ -905,7 +811,7 @@ static void migrc_mm_test_fail_after_unmap(struct kunit *test)
 	mt_start_readers(mt);
 	KUNIT_ASSERT_EQ(test, get_user_pages_unlocked(mt->addr, 1, &page, 0), 1L);
 	mt_migrate_init(&m);
-	KUNIT_ASSERT_EQ(test, mt_isolate(mt->addr, 0, mt->nr, &m.folios, &nid), mt->nr);
+	KUNIT_ASSERT_EQ(test, migrc_kunit_isolate(mt->addr, 0, mt->nr, &m.folios, &nid), mt->nr);
 	m.mtc.nid = mt_other_node(nid);
 	ret = migrate_pages(&m.folios, alloc_migration_target, NULL,
 			    (unsigned long)&m.mtc, MIGRATE_SYNC, MR_SYSCALL, NULL);
@@ -921,14 +827,14 @@ static void migrc_mm_test_fail_after_unmap(struct kunit *test)
 /* Switching migrc off retires what is pending, and readers stay right. */
 static void migrc_mm_test_switch_off(struct kunit *test)
 {
-	unsigned long drains = mt_event(MIGRC_RETIRE_DRAIN);
+	unsigned long drains = migrc_kunit_event(MIGRC_RETIRE_DRAIN);
 	struct mt *mt = mt_setup(test, PROT_READ);
 
 	mt_start_readers(mt);
 	mt_migrate_deferred(mt);
 	migrc_set_enabled(false);
 	KUNIT_EXPECT_EQ(test, migrc_nr_pending(), 0UL);
-	KUNIT_EXPECT_EQ(test, mt_event(MIGRC_RETIRE_DRAIN) - drains, 1UL);
+	KUNIT_EXPECT_EQ(test, migrc_kunit_event(MIGRC_RETIRE_DRAIN) - drains, 1UL);
 	mt_write_and_check(mt, mt_write_force);
 	migrc_set_enabled(true);
 }
@@ -936,7 +842,7 @@ static void migrc_mm_test_switch_off(struct kunit *test)
 /* Taking a CPU offline retires everything first. */
 static void migrc_mm_test_cpu_offline(struct kunit *test)
 {
-	unsigned long drains = mt_event(MIGRC_RETIRE_DRAIN);
+	unsigned long drains = migrc_kunit_event(MIGRC_RETIRE_DRAIN);
 	struct mt *mt = mt_setup(test, PROT_READ);
 	int cpu;
 
@@ -946,14 +852,14 @@ static void migrc_mm_test_cpu_offline(struct kunit *test)
 	mt_migrate_deferred(mt);
 	/* The highest CPU that is neither the boot CPU nor the test's. */
 	for (cpu = nr_cpu_ids - 1; cpu > 0; cpu--)
-		if (cpu_online(cpu) && cpu != mt->test_cpu)
+		if (cpu_online(cpu) && cpu != mt->rd.test_cpu)
 			break;
 	KUNIT_ASSERT_GT(test, cpu, 0);
 	/* Its reader must leave first, or the CPU would run it elsewhere. */
 	mt_stop_readers(mt);
 	KUNIT_ASSERT_EQ(test, remove_cpu(cpu), 0);
 	KUNIT_EXPECT_EQ(test, migrc_nr_pending(), 0UL);
-	KUNIT_EXPECT_GE(test, mt_event(MIGRC_RETIRE_DRAIN) - drains, 1UL);
+	KUNIT_EXPECT_GE(test, migrc_kunit_event(MIGRC_RETIRE_DRAIN) - drains, 1UL);
 	KUNIT_ASSERT_EQ(test, add_cpu(cpu), 0);
 }
 
@@ -1147,7 +1053,7 @@ static int mt_pressure_blocks(int nid)
  */
 static void migrc_mm_test_pressure(struct kunit *test)
 {
-	unsigned long events = mt_event(MIGRC_RETIRE_PRESSURE);
+	unsigned long events = migrc_kunit_event(MIGRC_RETIRE_PRESSURE);
 	int nid = mt_other_node(first_memory_node);
 	struct page *page, **block;
 	struct mt_hog hog;
@@ -1172,7 +1078,7 @@ static void migrc_mm_test_pressure(struct kunit *test)
 	kunit_info(test, "node %d: %lu pages taken, %lu pending, allocation %s\n", nid,
 		   hog.nr, (unsigned long)nr << MAX_PAGE_ORDER, page ? "succeeded" : "failed");
 	KUNIT_EXPECT_NOT_NULL(test, page);
-	KUNIT_EXPECT_GE(test, mt_event(MIGRC_RETIRE_PRESSURE) - events, 1UL);
+	KUNIT_EXPECT_GE(test, migrc_kunit_event(MIGRC_RETIRE_PRESSURE) - events, 1UL);
 	KUNIT_EXPECT_EQ(test, migrc_nr_pending(), 0UL);
 	if (page)
 		__free_page(page);
@@ -1290,7 +1196,7 @@ static void migrc_mm_test_backend_flush_invalidates(struct kunit *test)
 					  migrc_nr_pending(), migrc_nr_reserved(),
 					  READ_ONCE(migrc_max_pending_pages));
 		/* No reader runs between two attempts. */
-		mt->stop = false;
+		mt->rd.stop = false;
 		mt->flushed = false;
 		atomic_long_set(&mt->stale, 0);
 		atomic_long_set(&mt->stale_after, 0);
@@ -1299,15 +1205,15 @@ static void migrc_mm_test_backend_flush_invalidates(struct kunit *test)
 		swap.done = false;
 
 		mt_start_readers(mt);
-		mmap_write_lock(mt->mm);
-		walk_page_range(mt->mm, mt->addr, mt->addr + PAGE_SIZE, &mt_swap_ops, &swap);
-		mmap_write_unlock(mt->mm);
+		mmap_write_lock(mt->rd.mm);
+		walk_page_range(mt->rd.mm, mt->addr, mt->addr + PAGE_SIZE, &mt_swap_ops, &swap);
+		mmap_write_unlock(mt->rd.mm);
 		KUNIT_ASSERT_TRUE(test, swap.done);
 		mt_publish(mt, 0, MT_NEW);
 		/* Held readers see it at once; keep their stretch short. */
 		msleep(mt->hold ? MT_READ_MS / 10 : MT_READ_MS);
 
-		migrc_batch_add_pte(batch, mt->mm, mt->addr);
+		migrc_batch_add_pte(batch, mt->rd.mm, mt->addr);
 		migrc_arch_flush(&batch->arch);
 		/* Reads that see this were done after the flush. */
 		smp_store_release(&mt->flushed, true);
@@ -1317,11 +1223,11 @@ static void migrc_mm_test_backend_flush_invalidates(struct kunit *test)
 		stale_before = atomic_long_read(&mt->stale) - stale_after;
 		proof = atomic_long_read(&mt->proof);
 
-		mmap_write_lock(mt->mm);
-		walk_page_range(mt->mm, mt->addr, mt->addr + PAGE_SIZE, &mt_restore_ops, &swap);
-		vma = find_vma(mt->mm, mt->addr);
+		mmap_write_lock(mt->rd.mm);
+		walk_page_range(mt->rd.mm, mt->addr, mt->addr + PAGE_SIZE, &mt_restore_ops, &swap);
+		vma = find_vma(mt->rd.mm, mt->addr);
 		flush_tlb_range(vma, mt->addr, mt->addr + PAGE_SIZE);
-		mmap_write_unlock(mt->mm);
+		mmap_write_unlock(mt->rd.mm);
 		migrc_batch_seal(batch);
 
 		kunit_info(test, "%s: stale reads %ld before the backend's flush, %ld after; %ld fresh reads after it by readers that had read stale\n",
@@ -1393,32 +1299,32 @@ static void migrc_mm_test_debug_checker(struct kunit *test)
 	mt_start_readers(mt);
 	mt_migrate_deferred(mt);
 	if (c->flush_first)
-		migrc_flush_mm(mt->mm, MIGRC_FP_OTHER);
+		migrc_flush_mm(mt->rd.mm, MIGRC_FP_OTHER);
 	before = migrc_debug_violations();
 
-	mmap_write_lock(mt->mm);
+	mmap_write_lock(mt->rd.mm);
 	if (c->other_page) {
 		swap.page = alloc_page(GFP_KERNEL);
 		if (swap.page)
-			walk_page_range(mt->mm, mt->addr, mt->addr + PAGE_SIZE,
+			walk_page_range(mt->rd.mm, mt->addr, mt->addr + PAGE_SIZE,
 					&mt_swap_ops, &swap);
 	} else {
-		walk_page_range(mt->mm, mt->addr, mt->addr + PAGE_SIZE,
+		walk_page_range(mt->rd.mm, mt->addr, mt->addr + PAGE_SIZE,
 				&mt_mkwrite_ops, NULL);
 	}
-	mmap_write_unlock(mt->mm);
+	mmap_write_unlock(mt->rd.mm);
 	fired = migrc_debug_violations() != before;
 	mt_stop_readers(mt);
 
 	if (swap.page) {
 		struct vm_area_struct *vma;
 
-		mmap_write_lock(mt->mm);
-		walk_page_range(mt->mm, mt->addr, mt->addr + PAGE_SIZE,
+		mmap_write_lock(mt->rd.mm);
+		walk_page_range(mt->rd.mm, mt->addr, mt->addr + PAGE_SIZE,
 				&mt_restore_ops, &swap);
-		vma = find_vma(mt->mm, mt->addr);
+		vma = find_vma(mt->rd.mm, mt->addr);
 		flush_tlb_range(vma, mt->addr, mt->addr + PAGE_SIZE);
-		mmap_write_unlock(mt->mm);
+		mmap_write_unlock(mt->rd.mm);
 		__free_page(swap.page);
 	}
 	KUNIT_ASSERT_TRUE(test, !c->other_page || swap.done);
@@ -1445,7 +1351,7 @@ static void migrc_mm_test_retire_cost(struct kunit *test)
 {
 	static const int counts[] = { 1, 10, 100 };
 	struct mt *mt = mt_setup(test, PROT_READ);
-	struct mm_struct *mm = mt->mm;
+	struct mm_struct *mm = mt->rd.mm;
 	int c, i;
 
 	mt_start_readers(mt);
@@ -1453,8 +1359,8 @@ static void migrc_mm_test_retire_cost(struct kunit *test)
 		unsigned long r0, c0, r1, c1, r2, c2;
 
 		migrc_retire_all(MIGRC_CAUSE_DRAIN);
-		r0 = mt_event(MIGRC_FLUSH_ROUNDS);
-		c0 = mt_event(MIGRC_FLUSH_CPUS);
+		r0 = migrc_kunit_event(MIGRC_FLUSH_ROUNDS);
+		c0 = migrc_kunit_event(MIGRC_FLUSH_CPUS);
 		for (i = 0; i < counts[c]; i++) {
 			struct migrc_batch *batch = migrc_batch_open(1);
 			struct page *page = alloc_page(GFP_KERNEL);
@@ -1466,11 +1372,11 @@ static void migrc_mm_test_retire_cost(struct kunit *test)
 			migrc_batch_seal(batch);
 		}
 		migrc_retire_all(MIGRC_CAUSE_DRAIN);
-		r1 = mt_event(MIGRC_FLUSH_ROUNDS) - r0;
-		c1 = mt_event(MIGRC_FLUSH_CPUS) - c0;
+		r1 = migrc_kunit_event(MIGRC_FLUSH_ROUNDS) - r0;
+		c1 = migrc_kunit_event(MIGRC_FLUSH_CPUS) - c0;
 
-		r0 = mt_event(TLBBATCH_FLUSH_ROUNDS);
-		c0 = mt_event(TLBBATCH_FLUSH_CPUS);
+		r0 = migrc_kunit_event(TLBBATCH_FLUSH_ROUNDS);
+		c0 = migrc_kunit_event(TLBBATCH_FLUSH_CPUS);
 		for (i = 0; i < counts[c]; i++) {
 			struct arch_tlbflush_unmap_batch ubc = {};
 
@@ -1479,8 +1385,8 @@ static void migrc_mm_test_retire_cost(struct kunit *test)
 			migrc_count_tlbbatch_flush(&ubc);
 			arch_tlbbatch_flush(&ubc);
 		}
-		r2 = mt_event(TLBBATCH_FLUSH_ROUNDS) - r0;
-		c2 = mt_event(TLBBATCH_FLUSH_CPUS) - c0;
+		r2 = migrc_kunit_event(TLBBATCH_FLUSH_ROUNDS) - r0;
+		c2 = migrc_kunit_event(TLBBATCH_FLUSH_CPUS) - c0;
 		kunit_info(test, "%s: retiring %d batches over %u CPUs: migrc %lu rounds (%lu CPUs), batched unmap flush %lu rounds (%lu CPUs)\n",
 			   ARCH_MIGRC_NAME, counts[c], num_online_cpus(), r1, c1, r2, c2);
 		KUNIT_EXPECT_LE(test, r1, 1UL);
@@ -1502,8 +1408,10 @@ struct mt_count {
 static struct mt_count mt_count_now(void)
 {
 	struct mt_count c = {
-		.rounds = mt_event(MIGRC_FLUSH_ROUNDS) + mt_event(TLBBATCH_FLUSH_ROUNDS),
-		.cpus = mt_event(MIGRC_FLUSH_CPUS) + mt_event(TLBBATCH_FLUSH_CPUS),
+		.rounds = migrc_kunit_event(MIGRC_FLUSH_ROUNDS) +
+			  migrc_kunit_event(TLBBATCH_FLUSH_ROUNDS),
+		.cpus = migrc_kunit_event(MIGRC_FLUSH_CPUS) +
+			migrc_kunit_event(TLBBATCH_FLUSH_CPUS),
 	};
 
 	return c;
@@ -1520,7 +1428,7 @@ static struct mt_count mt_bulk(struct kunit *test, unsigned long addr, int nr)
 		int n = min(MT_BULK_ROUND, nr - first);
 
 		mt_migrate_init(&m);
-		mt_isolate(addr, first, n, &m.folios, &nid);
+		migrc_kunit_isolate(addr, first, n, &m.folios, &nid);
 		m.mtc.nid = mt_other_node(nid);
 		if (migrate_pages(&m.folios, alloc_migration_target, NULL,
 				  (unsigned long)&m.mtc, MIGRATE_SYNC, MR_SYSCALL, NULL))
@@ -1541,15 +1449,16 @@ static void migrc_mm_test_bulk_figure(struct kunit *test)
 
 	KUNIT_ASSERT_NOT_NULL(test, mt);
 	mt->test = test;
+	mt->rd.test = test;
 	mt->nr = 1;
 	mt->addr = kunit_vm_mmap(test, NULL, 0, MT_BULK_PAGES * PAGE_SIZE, PROT_READ,
 				 MAP_PRIVATE | MAP_ANONYMOUS, 0);
 	KUNIT_ASSERT_NE(test, mt->addr, 0UL);
-	mt->mm = current->mm;
+	mt->rd.mm = current->mm;
 	for (i = 0; i < MT_BULK_PAGES; i++) {
 		u64 v = i;
 
-		access_remote_vm(mt->mm, mt->addr + i * PAGE_SIZE, &v, sizeof(v),
+		access_remote_vm(mt->rd.mm, mt->addr + i * PAGE_SIZE, &v, sizeof(v),
 				 FOLL_WRITE | FOLL_FORCE);
 	}
 	mt_start_readers(mt);
