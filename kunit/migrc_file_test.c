@@ -523,6 +523,37 @@ static void migrc_file_test_open_write(struct kunit *test)
 }
 
 /*
+ * CONFIG_MIGRC_DEBUG: with the gate switched off (MIGRC_HOOK_FILE_GATE,
+ * as the hook tests do), a writer gained while the file's deferrals are
+ * unflushed must make the checker fire, once, and fail migrc safe.  With
+ * the gate on it stays quiet: the case above, and ft_exit() in every case.
+ */
+static void migrc_file_test_checker_writer(struct kunit *test)
+{
+	struct ft *ft = ft_setup(test, MAP_SHARED);
+	unsigned long hooks = READ_ONCE(migrc_debug_disabled_hooks);
+	unsigned long before, gate;
+	struct file *w;
+
+	ft_start_readers(ft);
+	ft_migrate_deferred(ft);
+	ft_stop_readers(ft);
+	before = migrc_debug_violations();
+	gate = migrc_kunit_event(MIGRC_FILE_GATE);
+	WRITE_ONCE(migrc_debug_disabled_hooks, hooks | BIT(MIGRC_HOOK_FILE_GATE));
+	w = ft_open(ft, O_WRONLY);
+	WRITE_ONCE(migrc_debug_disabled_hooks, hooks);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, w);
+	ft_close(w);
+	KUNIT_EXPECT_EQ(test, migrc_kunit_event(MIGRC_FILE_GATE), gate);
+	KUNIT_EXPECT_EQ(test, migrc_debug_violations() - before, 1UL);
+	/* Failed safe: deferral is off until the test turns it back on. */
+	KUNIT_EXPECT_TRUE(test, migrc_test_failed());
+	ft_violations += migrc_debug_violations() - before;
+	migrc_test_recover();
+}
+
+/*
  * truncate(2) to the middle of the last page: the page stays mapped and
  * is zeroed in place past the new size (truncate_inode_partial_folio()),
  * with no unmap and so no flush of the mm.  Only the gate in
@@ -874,6 +905,7 @@ static void migrc_file_test_race_random(struct kunit *test)
 static struct kunit_case migrc_file_test_cases[] = {
 	KUNIT_CASE_PARAM(migrc_file_test_deferred, ft_map_gen_params),
 	KUNIT_CASE_PARAM(migrc_file_test_open_write, ft_map_gen_params),
+	KUNIT_CASE(migrc_file_test_checker_writer),
 	KUNIT_CASE(migrc_file_test_truncate_partial),
 	KUNIT_CASE(migrc_file_test_not_deferred),
 	KUNIT_CASE(migrc_file_test_otrunc_reextend),
