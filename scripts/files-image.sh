@@ -6,7 +6,8 @@
 # defers, so the page-cache folios under test come from a real disk
 # filesystem that opts in to the writer gate (FS_MIGRC_GATED).  Made
 # anew for every boot (the scenarios change the files), 16 MiB, 4 KiB
-# blocks, attached to the guest as a virtio disk (/dev/vda).
+# blocks, put in the initramfs as /files.ext2 (scripts/run.sh), which the
+# guest copies to its RAM disk /dev/ram0 and mounts.
 #
 # Every data file is NPAGES pages; each 64-bit word of page p holds
 # OLD ^ p (little-endian, as on all three guests), the pattern

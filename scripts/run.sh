@@ -153,9 +153,6 @@ fi
 results=$BUILD/results
 mkdir -p "$results"
 
-# A disk for the guest (the file scenarios): QEMU arguments, none by default.
-disk=()
-
 # boot LAYOUT WORKLOADS [NAME [CMDLINE]]: one guest run, its console in
 # $out/console-NAME.log (NAME defaults to LAYOUT); CMDLINE, if given, is
 # added to the kernel command line instead of migrc_disable_hooks=$MIGRC_HOOKS.
@@ -221,7 +218,7 @@ boot() {
 	local secs=${limit:-$((600 + 60 * duration))}
 	[[ -n $variant && -z ${limit:-} ]] && secs=$((2 * secs))
 	timeout "$secs" "$qemu" -nodefaults -m "$mem" "${smp[@]}" "${numa[@]}" \
-		"${machine_x[@]}" "${disk[@]}" -kernel "$kdir/$image" -initrd "$initrd" \
+		"${machine_x[@]}" -kernel "$kdir/$image" -initrd "$initrd" \
 		-append "console=$console $bootargs loglevel=5 panic=-1 WORKLOAD=$wl DURATION=$duration ${WS_PAGES:+WS_PAGES=$WS_PAGES} ${SOAK_MINUTES:+SOAK_MINUTES=$SOAK_MINUTES} $extra ${tier:+TIER=1}" \
 		${QEMU_GDB:+-s} -no-reboot -nographic -serial stdio 2>&1 | stdbuf -oL tr -d '\r' | tee "$log" |
 		sed -un 's/^@@progress /    .. /p' || true
@@ -252,7 +249,7 @@ count() {
 	shift 2
 	rm -f "$names"
 	for log in "$@"; do
-		sed -n 's/^@@test /  /p' "$log"
+		sed -n 's/^@@test /  /p; s/^@@metric /  metric: /p' "$log"
 		passed=$((passed + $(grep -c '^@@test [^ ]* ok' "$log" || true)))
 		failed=$((failed + $(grep -c '^@@test [^ ]* FAIL' "$log" || true)))
 		skipped=$((skipped + $(grep -c '^@@test [^ ]* SKIP' "$log" || true)))
@@ -296,17 +293,16 @@ if [[ $workload == scenarios ]]; then
 fi
 
 # The file scenarios (guest/filescenarios.c): the stale-data scenarios on
-# page-cache folios of an ext2 disk, made anew for every boot by
-# scripts/files-image.sh, as /dev/vda.  Counts in
-# build/guest-ARCH[-VARIANT]-files.counts.
+# page-cache folios of an ext2 image, made anew for every boot by
+# scripts/files-image.sh and appended to the initramfs as /files.ext2;
+# the guest copies it to the RAM disk /dev/ram0 and mounts that.  Counts
+# in build/guest-ARCH[-VARIANT]-files.counts.
 if [[ $workload == files ]]; then
-	"$ROOT/scripts/files-image.sh" "$out/files.ext2" "$out/rootfs/init"
-	disk=(-drive "file=$out/files.ext2,if=none,id=hd0,format=raw")
-	if [[ $arch == x86_64 ]]; then
-		disk+=(-device virtio-blk-pci,drive=hd0)
-	else
-		disk+=(-device virtio-blk-device,drive=hd0)
-	fi
+	mkdir -p "$out/files-root"
+	"$ROOT/scripts/files-image.sh" "$out/files-root/files.ext2" "$out/rootfs/init"
+	(cd "$out/files-root" && echo files.ext2 | cpio -o -H newc --quiet | gzip -1) |
+		cat "$initrd" - > "$out/initramfs-files.cpio.gz"
+	initrd=$out/initramfs-files.cpio.gz
 	boot numa files files
 	count files "$BUILD/guest-$name-files${MIGRC_HOOKS:+-hooks$MIGRC_HOOKS}.counts" \
 		"$out/console-files.log"

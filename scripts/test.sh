@@ -84,15 +84,13 @@ for r in "${runs[@]}"; do
 done
 
 # The guest: the stale-data scenarios (guest/scenarios.c), the file
-# scenarios on an ext2 disk (guest/filescenarios.c; x86_64 only so far:
-# booted once on arm64, not yet on riscv), the stress tests (guest/stress.c:
-# pressure, CPU hotplug, bad input), Debian's stress-ng
+# scenarios on an ext2 RAM disk (guest/filescenarios.c), the stress tests
+# (guest/stress.c: pressure, CPU hotplug, bad input), Debian's stress-ng
 # (guest/stressng.c; x86_64 and arm64: bookworm has no riscv64), then
 # the kernel's mm selftests and our read-only migration variants with
 # migrc on (guest/selftests.c; a skipped selftest is tallied as skipped).
 for wl in scenarios files stress stressng selftests; do
 	for arch in "$@"; do
-		[[ $wl == files && $arch != x86_64 ]] && continue
 		[[ $wl == stressng && $arch == riscv ]] && continue
 		guest "$wl" "$arch"
 	done
