@@ -29,14 +29,18 @@ skips the flush; batches are retired later, many at a time, with one
 flush.  Every path that could let a stale entry see wrong data (a write
 fault reusing the page, a GUP write, zapping or moving a migration entry,
 memory pressure, CPU or memory offline, suspend) flushes or retires
-first.  Only anonymous, non-KSM, small folios in private VMAs qualify,
-for reasons that do not need the new page at once; everything else
-migrates as before.
+first.  Anonymous, non-KSM, small folios in private VMAs qualify, for
+reasons that do not need the new page at once; so, in the last five
+patches, do small page-cache folios of regular files on filesystems that
+opt in (ext2, ext4), while their inode has no writer: an inode that
+gains one (open for write, truncate) flushes every CPU first, the
+writer gate.  Everything else migrates as before.
 
 This is a new take on the idea of Byungchul Park's MIGRC/LUF series.
 Unlike LUF, old folios never reach the buddy allocator before they are
-retired, file-backed folios are not deferred (yet), arm64 really skips
-its per-page TLBI, and each flush point has a test that fails without it.
+retired, file-backed folios defer behind a writer gate instead of hooks
+in the VFS write paths, arm64 really skips its per-page TLBI, and each
+flush point has a test that fails without it.
 
 Patch 1 is a riscv fix that stands on its own and would be sent
 separately: SBI remote fences reached harts on their way offline, which
@@ -62,6 +66,18 @@ REVIEW = [
      "the two patches after it)",
      "migrc_mm_test_debug_checker; make mutate reports where the checker "
      "fired with each hook switched off"),
+    ("File-backed folios (LUF: hooks in the VFS write paths, a global lock "
+     "in sys_write(), no proof every content change was covered)",
+     "no write-path hooks: a file folio defers only while its inode has no "
+     "writer, and get_write_access(), which every content change of a "
+     "gated filesystem passes, flushes every CPU first when the file has "
+     "deferrals; a store-buffering pair with the migration's re-check "
+     "closes the race (\"mm/migrc: flush every CPU before a file with "
+     "deferred flushes gains a writer\"); the cost is one flush per "
+     "writer open, none when nothing of the file is pending",
+     "migrc_file_test_open_write, truncate_partial, race, checker_writer; "
+     "guest file scenarios (write, writable shared map, truncate, "
+     "O_TRUNC, running text)"),
     ("CONFIG_MIGRC as a chicken bit",
      "CONFIG_MIGRC is default y where the arch provides the backend; the "
      "run-time switch is vm.migrc_enabled and migrc=off",

@@ -4,11 +4,13 @@
 # Hook necessity: boot the KUnit kernel of ARCH once per migrc hook with
 # that hook switched off (CONFIG_MIGRC_DEBUG's migrc_disable_hooks=), run
 # the suites and the guest stale-data scenarios (guest/scenarios.c, same
-# mask), and report which cases caught it.  A hook no case catches is
+# mask; for the file hooks guest/filescenarios.c too), and report which
+# cases caught it.  A hook no case catches is
 # a missing test, unless the architecture's own invalidation covers the
 # path (the case then passes with the hook off, and says so).
 #
-# usage: mutate.sh ARCH     (after `make kunit ARCH=...` built the kernel)
+# usage: [HOOKS=name,...] mutate.sh ARCH   (after `make kunit ARCH=...`
+#        built the kernel; HOOKS= tries only those hooks)
 # Ends with "N caught, N missed"; exits non-zero if any hook was missed.
 set -uo pipefail
 
@@ -26,14 +28,16 @@ hooks=(write_fault gup_write batched ineligible pressure offline flush_pending
 # there): the case must pass with the hook off, and that is the result.
 declare -A by_arch=([arm64:write_fault]=migrc_mm.migrc_mm_test_write_fault)
 # Hooks whose absence changes a PTE under a deferred flush, which the
-# debug checker (CONFIG_MIGRC_DEBUG) must then report.  The others miss
+# debug checker (CONFIG_MIGRC_DEBUG) must then report, or that let a file
+# gain a writer before the flush (migrc_debug_writer()).  The others miss
 # a flush without any PTE write it could see (a GUP write through the
 # kernel mapping, a stale writable TLB entry, memory not retired).
-declare -A checker_applies=([write_fault]=1 [batched]=1)
+declare -A checker_applies=([write_fault]=1 [batched]=1 [file_gate]=1)
 
 caught=0 missed=0 covered=0 chk_want=0 chk_seen=0
 printf '%-12s %s\n' hook "failing cases with the hook off [debug checker]"
 for i in "${!hooks[@]}"; do
+	[[ -n ${HOOKS:-} && ,$HOOKS, != *,${hooks[$i]},* ]] && continue
 	mask=$((1 << i))
 	log=$out/mutate-${hooks[$i]}.log
 	(cd "$BUILD/linux" && ./tools/testing/kunit/kunit.py exec --build_dir="$out" \
@@ -60,6 +64,14 @@ PY
 	MIGRC_HOOKS=$mask WORKLOAD=scenarios "$ROOT/scripts/run.sh" "$arch" >"$log.guest" 2>&1
 	gfailed=$(sed -n 's/^  \([^ ]*\) FAIL.*/guest:\1/p' "$log.guest" | paste -sd' ' -)
 	grep -q 'scenarios:' "$log.guest" || gfailed="guest:(no result: crashed or hung)"
+	# The file hooks: the file scenarios too, without the checker, so
+	# that what fails there is a stale read, not the checker failing safe.
+	if [[ ${hooks[$i]} == file_* ]]; then
+		MIGRC_HOOKS=$mask CHECKER=0 WORKLOAD=files "$ROOT/scripts/run.sh" "$arch" \
+			>"$log.files" 2>&1
+		gfailed+=" $(sed -n 's/^  \([^ ]*\) FAIL.*/files:\1/p' "$log.files" | paste -sd' ' -)"
+		grep -q 'files:' "$log.files" || gfailed+=" files:(no result: crashed or hung)"
+	fi
 	failed=$(echo $failed $gfailed)
 	if [[ -n $failed ]]; then
 		caught=$((caught + 1))
