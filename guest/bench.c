@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -524,6 +525,55 @@ static void pingpong(int on, const char *mapping)
 }
 
 /*
+ * File ping-pong: the same over a file, the shape of model weights or a
+ * read-mostly database mapped for reading: bench.dat of the ext2 image
+ * (scripts/files-image.sh writes pattern(p, w, 1) into page p), opened
+ * read-only and mapped PROT_READ, MAP_SHARED.  move_pages(2) moves it,
+ * as a user-space tiering daemon would: NUMA balancing never scans
+ * read-only file mappings, so on 6.12 nothing promotes them by itself.
+ */
+static void file_pingpong(int on, const char *mapping)
+{
+	struct readers r;
+	struct run run;
+	struct stat st;
+	long pages = 0, moved = 0, p;
+	uint64_t *base = MAP_FAILED;
+	void **addrs;
+	int fd, node = 1;
+
+	fd = files_mount() ? -1 : open(FILES_MNT "/bench.dat", O_RDONLY);
+	if (fd >= 0 && !fstat(fd, &st)) {
+		pages = st.st_size / PAGE < ws_pages ? st.st_size / PAGE : ws_pages;
+		base = mmap(NULL, pages * PAGE, PROT_READ, MAP_SHARED, fd, 0);
+	}
+	if (fd >= 0)
+		close(fd);
+	if (base == MAP_FAILED || !pages) {
+		printf("file-pingpong: cannot map " FILES_MNT "/bench.dat: %s\n",
+		       strerror(errno));
+		return;
+	}
+	for (p = 0; p < pages; p++)
+		(void)READ_U64(&base[p * WORDS]);	/* every page cached */
+	addrs = page_array(base, pages);
+	move_pages(addrs, pages, 0, MPOL_MF_MOVE);
+	readers_start(&r, base, pages, 1);
+	run_begin(&run, "file-pingpong", mapping, on);
+	while (now() - run.t0 < duration) {
+		moved += move_pages(addrs, pages, node, MPOL_MF_MOVE);
+		node ^= 1;
+	}
+	run.extra_ops = moved;
+	readers_stop(&r);
+	run.reads = atomic_load(&r.reads);
+	run.errors = atomic_load(&r.errors);
+	run_end(&run);
+	munmap(base, pages * PAGE);
+	free(addrs);
+}
+
+/*
  * Write-heavy control: the same ping-pong over a writable working set that
  * writers keep changing.  Nothing qualifies for migrc; the run shows it.
  * Each writer owns one word per page and checks that what it wrote last is
@@ -1001,7 +1051,7 @@ int bench_main(void)
 	if (nr_cpus > MAX_CPUS)
 		nr_cpus = MAX_CPUS;
 	if (!workloads || !*workloads)
-		workloads = "tiering,pingpong";
+		workloads = "tiering,pingpong,file-pingpong";
 	s = getenv("DURATION");
 	if (s && atof(s) > 0)
 		duration = atof(s);
@@ -1037,6 +1087,10 @@ int bench_main(void)
 			tiering(on, 1, 0);
 			tiering(on, 0, 1);
 			tiering(on, 1, 1);
+		}
+		if (want(workloads, "file-pingpong")) {
+			file_pingpong(on, "file-ro");
+			file_pingpong(on, "file-ro+tuned");
 		}
 		if (want(workloads, "write-heavy"))
 			writeheavy(on);

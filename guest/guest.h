@@ -12,6 +12,9 @@
 #define MPOL_MF_MOVE		(1 << 1)
 #define MPOL_MF_MOVE_ALL	(1 << 2)
 
+/* Where files_mount() mounts the ext2 image (scripts/files-image.sh). */
+#define FILES_MNT		"/mnt"
+
 /*
  * A read the compiler must issue every time, from memory: the readers
  * exist to go through the TLB, stale or not.  Relaxed: no ordering is
@@ -26,6 +29,7 @@ int bootparams_main(void);
 int stressng_main(void);
 int selftests_main(void);
 int files_main(void);
+int files_mount(void);
 int text_helper_main(int ms);
 
 double now(void);

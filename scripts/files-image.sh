@@ -5,7 +5,7 @@
 # WORKLOAD=files): the guest's root is tmpfs, whose folios migrc never
 # defers, so the page-cache folios under test come from a real disk
 # filesystem that opts in to the writer gate (FS_MIGRC_GATED).  Made
-# anew for every boot (the scenarios change the files), 16 MiB, 4 KiB
+# anew for every boot (the scenarios change the files), 48 MiB, 4 KiB
 # blocks, put in the initramfs as /files.ext2 (scripts/run.sh), which the
 # guest copies to its RAM disk /dev/ram0 and mounts.
 #
@@ -22,21 +22,28 @@ img=$1
 shift
 OLD=0x01d01d01d01d01d0
 NPAGES=64
+BENCH_PAGES=8192	# bench.dat, the file-pingpong workload of guest/bench.c
 files=(write map trunc-eof trunc-zero otrunc)
 
 dir=$(mktemp -d "${img%/*}/files-image.XXXXXX")
 trap 'rm -rf "$dir"' EXIT
-python3 - "$dir" "$OLD" "$NPAGES" "${files[@]}" <<'PY'
+python3 - "$dir" "$OLD" "$NPAGES" "$BENCH_PAGES" "${files[@]}" <<'PY'
 import struct, sys
-d, old, npages, names = sys.argv[1], int(sys.argv[2], 0), int(sys.argv[3]), sys.argv[4:]
+d, old, npages, bpages = sys.argv[1], int(sys.argv[2], 0), int(sys.argv[3]), int(sys.argv[4])
+names = sys.argv[5:]
 data = b''.join(struct.pack('<Q', old ^ p) * 512 for p in range(npages))
 for n in names:
     with open(f'{d}/{n}.dat', 'wb') as f:
         f.write(data)
+# bench.dat: guest/bench.c's pattern(p, w, 1) in word w of page p.
+base = [(w << 8) ^ 1 ^ 0x5a5a000000000000 for w in range(512)]
+with open(f'{d}/bench.dat', 'wb') as f:
+    for p in range(bpages):
+        f.write(struct.pack('<512Q', *[b ^ (p << 24) for b in base]))
 PY
 for f in "$@"; do
 	cp "$f" "$dir/"
 done
 rm -f "$img"
-truncate -s 16M "$img"
+truncate -s 48M "$img"
 /usr/sbin/mke2fs -q -F -t ext2 -b 4096 -I 256 -d "$dir" "$img"

@@ -65,7 +65,7 @@ done
 export PATH=$ccbin:$PATH CCACHE_BASEDIR=$BUILD
 export KBUILD_BUILD_TIMESTAMP="2026-01-01" KBUILD_BUILD_USER=migrc KBUILD_BUILD_HOST=migrc
 
-workload=${WORKLOAD:-tiering,pingpong}
+workload=${WORKLOAD:-tiering,pingpong,file-pingpong}
 duration=${DURATION:-8}
 # stress-ng (guest/stressng.c): DURATION is per stressor, 10 s by default.
 [[ $workload == stressng ]] && duration=${DURATION:-10}
@@ -292,17 +292,23 @@ if [[ $workload == scenarios ]]; then
 	exit
 fi
 
-# The file scenarios (guest/filescenarios.c): the stale-data scenarios on
-# page-cache folios of an ext2 image, made anew for every boot by
-# scripts/files-image.sh and appended to the initramfs as /files.ext2;
-# the guest copies it to the RAM disk /dev/ram0 and mounts that.  Counts
-# in build/guest-ARCH[-VARIANT]-files.counts.
-if [[ $workload == files ]]; then
+# The ext2 image of the file scenarios and of the file-pingpong workload:
+# made anew for every boot by scripts/files-image.sh and appended to the
+# initramfs as /files.ext2; the guest copies it to the RAM disk /dev/ram0
+# and mounts that (guest/filescenarios.c, files_mount()).
+with_files() {
 	mkdir -p "$out/files-root"
 	"$ROOT/scripts/files-image.sh" "$out/files-root/files.ext2" "$out/rootfs/init"
 	(cd "$out/files-root" && echo files.ext2 | cpio -o -H newc --quiet | gzip -1) |
 		cat "$initrd" - > "$out/initramfs-files.cpio.gz"
 	initrd=$out/initramfs-files.cpio.gz
+}
+
+# The file scenarios (guest/filescenarios.c): the stale-data scenarios on
+# page-cache folios of that image.  Counts in
+# build/guest-ARCH[-VARIANT]-files.counts.
+if [[ $workload == files ]]; then
+	with_files
 	boot numa files files
 	count files "$BUILD/guest-$name-files${MIGRC_HOOKS:+-hooks$MIGRC_HOOKS}.counts" \
 		"$out/console-files.log"
@@ -374,6 +380,7 @@ fi
 logs=()
 numa_wl=$(tr , '\n' <<<"$workload" | { grep -v '^tiering$' || true; } | paste -sd, -)
 if [[ -n $numa_wl ]]; then
+	tr , '\n' <<<"$numa_wl" | grep -qx file-pingpong && with_files
 	boot numa "$numa_wl"
 	logs+=("$out/console-numa.log")
 fi
