@@ -574,6 +574,56 @@ static void file_pingpong(int on, const char *mapping)
 }
 
 /*
+ * Text-heavy: a copy of the ext2 image's /init runs on every CPU, executing
+ * and reading its own text (program text is the largest pool of read-only
+ * file mappings), while its text folios are moved between the nodes; every
+ * copy maps them, hence MPOL_MF_MOVE_ALL.  A copy that saw its text change
+ * exits non-zero: an integrity error.
+ */
+#define TEXT_MAX_PAGES	4096
+
+static void file_text(int on)
+{
+	static void *pages[TEXT_MAX_PAGES];
+	static int nodes[TEXT_MAX_PAGES], status[TEXT_MAX_PAGES];
+	int copies = nr_cpus, started, i, node = 1;
+	pid_t pid[MAX_CPUS];
+	struct run run;
+	long n = 0, p;
+
+	if (files_mount()) {
+		printf("file-text: cannot mount the file image\n");
+		return;
+	}
+	run_begin(&run, "file-text", "exec", on);
+	/* They run a second past the run, so that they all outlive it. */
+	started = text_spawn(copies, (int)(duration * 1000) + 1000, pid);
+	if (started == copies)
+		n = text_pages(pid[0], pages, TEXT_MAX_PAGES);
+	while (n && now() - run.t0 < duration) {
+		for (p = 0; p < n; p++)
+			nodes[p] = node;
+		if (syscall(SYS_move_pages, pid[0], n, pages, nodes, status,
+			    MPOL_MF_MOVE_ALL) < 0)
+			break;
+		for (p = 0; p < n; p++)
+			run.extra_ops += status[p] == node;
+		node ^= 1;
+	}
+	if (!n)
+		printf("file-text: %d of %d copies started\n", started, copies);
+	for (i = 0; i < copies; i++) {
+		int st;
+
+		if (pid[i] > 0 && (waitpid(pid[i], &st, 0) != pid[i] ||
+				   !WIFEXITED(st) || WEXITSTATUS(st)))
+			run.errors++;
+	}
+	run.reads = n;
+	run_end(&run);
+}
+
+/*
  * Write-heavy control: the same ping-pong over a writable working set that
  * writers keep changing.  Nothing qualifies for migrc; the run shows it.
  * Each writer owns one word per page and checks that what it wrote last is
@@ -727,7 +777,14 @@ struct tier_arg {
 	atomic_int *stop;
 	long reads, writes, errors;
 	int cpu;
+	int holes;			/* the file tiering's sparse file: zeroes */
 };
+
+/* Where the hot quarter of a working set of @pages starts now. */
+static long tier_hot_start(long pages)
+{
+	return (long)(now() / 2) * (pages / 16);
+}
 
 static void *tier_worker(void *p)
 {
@@ -738,13 +795,13 @@ static void *tier_worker(void *p)
 	pin(a->cpu);
 	while (!atomic_load_explicit(a->stop, memory_order_relaxed)) {
 		/* 90% of the reads go to a hot quarter that moves slowly. */
-		long shift = (long)(now() / 2) * (a->pages / 16);
+		long shift = tier_hot_start(a->pages);
 		long pg = rand_r(&seed) % 10 ? (shift + rand_r(&seed) % hot) % a->pages
 					     : rand_r(&seed) % a->pages;
 		long w = rand_r(&seed) % WORDS;
 		uint64_t v = READ_U64(&a->base[pg * WORDS + w]);
 
-		if (v != pattern(pg, w, 3) && a->errors++ < 5)
+		if (v != (a->holes ? 0 : pattern(pg, w, 3)) && a->errors++ < 5)
 			printf("integrity: tier page %ld word %ld\n", pg, w);
 		a->reads++;
 		if (a->wpages && rand_r(&seed) % 1000 < write_permille) {
@@ -756,7 +813,8 @@ static void *tier_worker(void *p)
 }
 
 static void tier_threads(uint64_t *base, long pages, uint64_t *wbase,
-			 long wpages, long *reads, long *errors, long *writes)
+			 long wpages, long *reads, long *errors, long *writes,
+			 int holes)
 {
 	struct tier_arg args[MAX_CPUS];
 	pthread_t tid[MAX_CPUS];
@@ -766,7 +824,7 @@ static void tier_threads(uint64_t *base, long pages, uint64_t *wbase,
 
 	for (i = 0; i < nr_cpus; i++) {
 		args[i] = (struct tier_arg){ base, wbase, pages, wpages, &stop,
-					     0, 0, 0, i };
+					     0, 0, 0, i, holes };
 		pthread_create(&tid[i], NULL, tier_worker, &args[i]);
 	}
 	while (now() - t0 < duration)
@@ -855,7 +913,7 @@ static void tiering(int on, int forked, int tuned)
 		mprotect(base, pages * PAGE, PROT_READ);
 		run_begin(&run, "tiering", tuned ? "mprotect-ro+tuned" : "mprotect-ro", on);
 		tier_threads(base, pages, wbase, wpages, &run.reads,
-			     &run.errors, &writes);
+			     &run.errors, &writes, 0);
 	} else {
 		int fds[2];
 		pid_t child;
@@ -869,7 +927,7 @@ static void tiering(int on, int forked, int tuned)
 			long out[3] = { 0, 0, 0 };
 
 			tier_threads(base, pages, wbase, wpages, &out[0],
-				     &out[1], &out[2]);
+				     &out[1], &out[2], 0);
 			if (write(fds[1], out, sizeof(out)) != sizeof(out))
 				_exit(1);
 			_exit(0);
@@ -887,6 +945,100 @@ static void tiering(int on, int forked, int tuned)
 	run_end(&run);
 	munmap(base, pages * PAGE);
 	munmap(wbase, wpages * PAGE);
+}
+
+/*
+ * File tiering: the shape of model weights mapped for reading, larger than
+ * the fast tier.  A sparse file of the ext2 image (its folios are the
+ * page cache's zero-filled holes, so no disk is needed to hold it), 1.25
+ * times node 0, opened read-only and mapped PROT_READ, MAP_SHARED, read
+ * by every CPU with the tiering workload's moving hot quarter (every read
+ * must be zero).  Reclaim demotes it to node 1 where there is a slower
+ * tier.  NUMA balancing never scans read-only file mappings, so a
+ * promoter moves the hot quarter back to node 0 every 200 ms with
+ * move_pages(2), as a user-space tiering daemon would.
+ */
+struct promoter {
+	void **addrs;
+	long pages;
+	atomic_int stop;
+	long moved;
+};
+
+static void *promoter(void *p)
+{
+	struct promoter *pr = p;
+	long hot = pr->pages / 4;
+
+	while (!atomic_load(&pr->stop)) {
+		long start = tier_hot_start(pr->pages) % pr->pages;
+		long n = start + hot <= pr->pages ? hot : pr->pages - start;
+
+		pr->moved += move_pages(pr->addrs + start, n, 0, MPOL_MF_MOVE);
+		usleep(200000);
+	}
+	return NULL;
+}
+
+/* Readers and the promoter for @seconds; adds up what they did. */
+static void file_tier_phase(uint64_t *base, struct promoter *pr, double seconds,
+			    long *reads, long *errors)
+{
+	double saved = duration;
+	long writes = 0;
+	pthread_t tid;
+
+	atomic_store(&pr->stop, 0);
+	pthread_create(&tid, NULL, promoter, pr);
+	duration = seconds;
+	tier_threads(base, pr->pages, NULL, 0, reads, errors, &writes, 1);
+	duration = saved;
+	atomic_store(&pr->stop, 1);
+	pthread_join(tid, NULL);
+}
+
+static void file_tiering(int on, const char *mapping)
+{
+	long pages = tier_ws_pages(), reads = 0, errors = 0, p;
+	struct promoter pr = { 0 };
+	uint64_t *base = MAP_FAILED;
+	struct run run;
+	int fd;
+
+	fd = files_mount() ? -1 : open(FILES_MNT "/tier.dat", O_RDWR | O_CREAT | O_TRUNC, 0644);
+	if (fd >= 0 && !ftruncate(fd, pages * PAGE)) {
+		close(fd);
+		/* Read-only from here on: no writer, no writable mapping. */
+		fd = open(FILES_MNT "/tier.dat", O_RDONLY);
+		if (fd >= 0)
+			base = mmap(NULL, pages * PAGE, PROT_READ, MAP_SHARED, fd, 0);
+	}
+	if (fd >= 0)
+		close(fd);
+	if (base == MAP_FAILED) {
+		printf("file-tiering: cannot map %ld pages of " FILES_MNT "/tier.dat: %s\n",
+		       pages, strerror(errno));
+		return;
+	}
+	for (p = 0; p < pages; p++)
+		(void)READ_U64(&base[p * WORDS]);	/* every page cached */
+	pr.addrs = page_array(base, pages);
+	pr.pages = pages;
+	/*
+	 * Both modes measure the same steady state: the file spilled to
+	 * node 1, then half a run of reading and promoting first (with
+	 * this mode's setting), so the churn has begun.
+	 */
+	write_file("/proc/sys/vm/migrc_enabled", on ? "1" : "0");
+	file_tier_phase(base, &pr, duration / 2, &reads, &errors);
+	run_begin(&run, "file-tiering", mapping, on);
+	pr.moved = 0;
+	file_tier_phase(base, &pr, duration, &run.reads, &run.errors);
+	run.extra_ops = pr.moved;
+	run_end(&run);
+	munmap(base, pages * PAGE);
+	free(pr.addrs);
+	unlink(FILES_MNT "/tier.dat");
 }
 
 /*
@@ -1051,7 +1203,7 @@ int bench_main(void)
 	if (nr_cpus > MAX_CPUS)
 		nr_cpus = MAX_CPUS;
 	if (!workloads || !*workloads)
-		workloads = "tiering,pingpong,file-pingpong";
+		workloads = "tiering,pingpong,file-tiering,file-pingpong,file-text";
 	s = getenv("DURATION");
 	if (s && atof(s) > 0)
 		duration = atof(s);
@@ -1088,10 +1240,16 @@ int bench_main(void)
 			tiering(on, 0, 1);
 			tiering(on, 1, 1);
 		}
+		if (want(workloads, "file-tiering") && tier_ws_pages()) {
+			file_tiering(on, "file-ro");
+			file_tiering(on, "file-ro+tuned");
+		}
 		if (want(workloads, "file-pingpong")) {
 			file_pingpong(on, "file-ro");
 			file_pingpong(on, "file-ro+tuned");
 		}
+		if (want(workloads, "file-text"))
+			file_text(on);
 		if (want(workloads, "write-heavy"))
 			writeheavy(on);
 		if (want(workloads, "fork-shared"))

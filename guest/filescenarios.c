@@ -426,37 +426,61 @@ int text_helper_main(int ms)
 	return 0;
 }
 
-static void file_exec_text(void)
+/*
+ * Start @n copies of MNT/init as text helpers running for @ms, one pinned
+ * to each CPU from 0; returns how many started (read their text once).
+ */
+int text_spawn(int n, int ms, pid_t *pid)
 {
-	int cpus = sysconf(_SC_NPROCESSORS_ONLN), ready[2], i, r, started = 0;
-	int status[TEXT_PAGES], nodes[TEXT_PAGES], etxtbsy, fd, clean = 0;
-	long before = vmstat_value("migrc_deferred"), moved = 0, n = 0, p;
-	void *pages[TEXT_PAGES];
-	unsigned long lo, hi;
-	pid_t pid[16];
-	char b;
+	int ready[2], i, started = 0;
+	char b, arg[16];
 
-	if (cpus > 16)
-		cpus = 16;
+	snprintf(arg, sizeof(arg), "%d", ms);
 	/* Close-on-exec: a copy that failed to start closes its end. */
 	if (pipe2(ready, O_CLOEXEC))
-		return;
-	for (i = 0; i < cpus; i++) {
+		return 0;
+	for (i = 0; i < n; i++) {
 		pid[i] = fork();
 		if (!pid[i]) {
 			pin(i);
 			dup2(ready[1], 3);
-			execl(MNT "/init", MNT "/init", "text-helper", "4000", (char *)NULL);
+			execl(MNT "/init", MNT "/init", "text-helper", arg, (char *)NULL);
 			_exit(127);
 		}
 	}
 	close(ready[1]);
-	for (i = 0; i < cpus; i++)
+	for (i = 0; i < n; i++)
 		started += pid[i] > 0 && read(ready[0], &b, 1) == 1;
 	close(ready[0]);
-	if (started == cpus && !text_range(pid[0], &lo, &hi))
-		for (p = lo; p < (long)hi && n < TEXT_PAGES; p += PAGE)
-			pages[n++] = (void *)p;
+	return started;
+}
+
+/* The text pages of @pid's copy of init, at most @max; returns how many. */
+long text_pages(pid_t pid, void **pages, long max)
+{
+	unsigned long lo, hi, p;
+	long n = 0;
+
+	if (text_range(pid, &lo, &hi))
+		return 0;
+	for (p = lo; p < hi && n < max; p += PAGE)
+		pages[n++] = (void *)p;
+	return n;
+}
+
+static void file_exec_text(void)
+{
+	int cpus = sysconf(_SC_NPROCESSORS_ONLN), i, r, started;
+	int status[TEXT_PAGES], nodes[TEXT_PAGES], etxtbsy, fd, clean = 0;
+	long before = vmstat_value("migrc_deferred"), moved = 0, n = 0, p;
+	void *pages[TEXT_PAGES];
+	pid_t pid[16];
+
+	if (cpus > 16)
+		cpus = 16;
+	started = text_spawn(cpus, 4000, pid);
+	if (started == cpus)
+		n = text_pages(pid[0], pages, TEXT_PAGES);
 	/* Back and forth: every copy maps these folios, hence MOVE_ALL. */
 	for (r = 0; n && r < TEXT_ROUNDS; r++) {
 		if (syscall(SYS_move_pages, pid[0], n, pages, NULL, status, 0) < 0)

@@ -8,6 +8,7 @@
 #define MIGRC_GUEST_H
 
 #include <stdint.h>
+#include <sys/types.h>
 
 #define MPOL_MF_MOVE		(1 << 1)
 #define MPOL_MF_MOVE_ALL	(1 << 2)
@@ -30,6 +31,8 @@ int stressng_main(void);
 int selftests_main(void);
 int files_main(void);
 int files_mount(void);
+int text_spawn(int n, int ms, pid_t *pid);
+long text_pages(pid_t pid, void **pages, long max);
 int text_helper_main(int ms);
 
 double now(void);

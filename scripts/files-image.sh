@@ -15,14 +15,17 @@
 # scenario wrote or truncated is dirty or has changed, and would not
 # defer again in the same boot.
 #
-# usage: files-image.sh IMAGE [FILE...]   (FILEs are copied to the image's root)
+# usage: [IMAGE_MB=n] [BENCH_PAGES=n] files-image.sh IMAGE [FILE...]
+#        (FILEs are copied to the image's root; IMAGE_MB, 48 by default,
+#        is its size; BENCH_PAGES, 8192 by default, the size of bench.dat)
 set -euo pipefail
 
 img=$1
 shift
 OLD=0x01d01d01d01d01d0
 NPAGES=64
-BENCH_PAGES=8192	# bench.dat, the file-pingpong workload of guest/bench.c
+BENCH_PAGES=${BENCH_PAGES:-8192}	# bench.dat, the file-pingpong workload of guest/bench.c
+IMAGE_MB=${IMAGE_MB:-48}
 files=(write map trunc-eof trunc-zero otrunc)
 
 dir=$(mktemp -d "${img%/*}/files-image.XXXXXX")
@@ -45,5 +48,5 @@ for f in "$@"; do
 	cp "$f" "$dir/"
 done
 rm -f "$img"
-truncate -s 48M "$img"
+truncate -s "${IMAGE_MB}M" "$img"
 /usr/sbin/mke2fs -q -F -t ext2 -b 4096 -I 256 -d "$dir" "$img"

@@ -54,7 +54,7 @@ def work(r):
     """The unit of work a run's speed is measured in."""
     if r["workload"] in ("page-fault", "wp-reuse"):
         return r["ops"]
-    if r["workload"] == "tiering":
+    if r["workload"] in ("tiering", "file-tiering"):
         return r["reads"]
     return r["pgmigrate_success"]
 

@@ -65,7 +65,7 @@ done
 export PATH=$ccbin:$PATH CCACHE_BASEDIR=$BUILD
 export KBUILD_BUILD_TIMESTAMP="2026-01-01" KBUILD_BUILD_USER=migrc KBUILD_BUILD_HOST=migrc
 
-workload=${WORKLOAD:-tiering,pingpong,file-pingpong}
+workload=${WORKLOAD:-tiering,pingpong,file-pingpong,file-text}
 duration=${DURATION:-8}
 # stress-ng (guest/stressng.c): DURATION is per stressor, 10 s by default.
 [[ $workload == stressng ]] && duration=${DURATION:-10}
@@ -292,7 +292,7 @@ if [[ $workload == scenarios ]]; then
 	exit
 fi
 
-# The ext2 image of the file scenarios and of the file-pingpong workload:
+# The ext2 image of the file scenarios and of the file-* workloads:
 # made anew for every boot by scripts/files-image.sh and appended to the
 # initramfs as /files.ext2; the guest copies it to the RAM disk /dev/ram0
 # and mounts that (guest/filescenarios.c, files_mount()).
@@ -378,14 +378,20 @@ fi
 # The benchmark's figures would be the sanitizer's, in results/ARCH.json.
 [[ -z $variant ]] || { say "VARIANT= is for the tests (scenarios, stress, soak)"; exit 2; }
 logs=()
-numa_wl=$(tr , '\n' <<<"$workload" | { grep -v '^tiering$' || true; } | paste -sd, -)
+numa_wl=$(tr , '\n' <<<"$workload" | { grep -Ev '^(file-)?tiering$' || true; } | paste -sd, -)
+tier_wl=$(tr , '\n' <<<"$workload" | { grep -Ex '(file-)?tiering' || true; } | paste -sd, -)
+plain=$initrd
 if [[ -n $numa_wl ]]; then
-	tr , '\n' <<<"$numa_wl" | grep -qx file-pingpong && with_files
+	tr , '\n' <<<"$numa_wl" | grep -q '^file-' && with_files
 	boot numa "$numa_wl"
 	logs+=("$out/console-numa.log")
 fi
-if tr , '\n' <<<"$workload" | grep -qx tiering; then
-	boot tier tiering
+if [[ -n $tier_wl ]]; then
+	# A small image: the file tiering makes its sparse file there, and
+	# the RAM disk's pages stay out of the small node 0.
+	initrd=$plain
+	[[ $tier_wl == *file-tiering* ]] && IMAGE_MB=8 BENCH_PAGES=0 with_files
+	boot tier "$tier_wl"
 	logs+=("$out/console-tier.log")
 fi
 python3 "$ROOT/scripts/report.py" --arch "$arch" --out "$results" "${logs[@]}"
