@@ -86,6 +86,34 @@ static void fsc_publish(struct detector *r, uint64_t want, long first)
 }
 
 /*
+ * The changer's own memory, written before the scenario migrates (see
+ * changer_prefault()): the source of its writes, and where it leaves a
+ * line for the log (a shared page, so that the parent prints it after
+ * the scenario's report).
+ */
+static uint64_t changer_buf[PAGE / 8];
+static char *changer_note;
+
+/*
+ * A write to a page the changer still shares copy-on-write with its
+ * parent breaks the sharing with flush_tlb_page(); under QEMU TCG that
+ * TLBI on arm64 invalidates more than the one page (the readers' stale
+ * entries too), and would pass a scenario whose gate is off.  So the
+ * changer writes its buffer and a deep stack before it is told to run.
+ */
+static void changer_prefault(void)
+{
+	volatile char stack[64 * 1024];
+	size_t i;
+
+	for (i = 0; i < sizeof(stack); i += 512)
+		stack[i] = 0;
+	for (i = 0; i < PAGE / 8; i++)
+		changer_buf[i] = 0;
+	changer_note[0] = 0;
+}
+
+/*
  * The process that changes the file: forked before the mapping and the
  * readers exist, so that it shares neither (a fork of the readers' mm
  * would flush it), pinned to CPU 0, where no reader runs (switching to
@@ -103,11 +131,21 @@ static void changer_fork(struct changer *c, int (*fn)(const char *), const char 
 	c->pid = -1;
 	if (pipe(c->go) || pipe(c->done))
 		return;
+	if (!changer_note) {
+		changer_note = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
+				    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		if (changer_note == MAP_FAILED) {
+			changer_note = NULL;
+			return;
+		}
+	}
+	changer_note[0] = 0;
 	c->pid = fork();
 	if (!c->pid) {
 		pin(0);
 		close(c->go[1]);
 		close(c->done[0]);
+		changer_prefault();
 		if (read(c->go[0], &b, 1) != 1)
 			_exit(2);
 		b = fn(path) ? 1 : 0;
@@ -184,7 +222,7 @@ static const char *events_end(struct events *e)
 /* Writes every word of every page of @fd's file: NEW ^ page. */
 static int write_new(int fd)
 {
-	static uint64_t buf[PAGE / 8];
+	uint64_t *buf = changer_buf;
 	long p, w;
 
 	for (p = 0; p < NPAGES; p++) {
@@ -229,6 +267,9 @@ static void file_scenario(const char *name, const char *file, int (*fn)(const ch
 		bad = "the changing process failed";
 	fsc_publish(&s, want, first);
 	failures += detector_report(name, &s, d, bad, events_end(&e));
+	if (changer_note && changer_note[0])
+		printf("%s", changer_note);
+	fflush(stdout);
 	munmap((void *)s.base, s.pages * PAGE);
 	changer_end(&c);
 }
@@ -251,9 +292,8 @@ static int change_pwrite(const char *path)
 		close(fd2);
 	close(fd);
 	/* What the gate costs a writer: how long open() waits for its flush. */
-	printf("@@metric file-open-write-us gated %.0f plain %.0f\n",
-	       gated * 1e6, plain * 1e6);
-	fflush(stdout);
+	snprintf(changer_note, PAGE, "@@metric file-open-write-us gated %.0f plain %.0f\n",
+		 gated * 1e6, plain * 1e6);
 	return ret;
 }
 
