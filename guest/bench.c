@@ -574,6 +574,71 @@ static void file_pingpong(int on, const char *mapping)
 }
 
 /*
+ * The writer gate's cost: how long open(O_WRONLY) waits.  A reader on every
+ * CPU reads the first 1024 pages of bench.dat; they are moved to the other
+ * node (deferred, with migrc on), then the file is opened for write, timed,
+ * and closed; FILE_OPENS times per mode.  With migrc on each open finds
+ * deferrals of the file pending and flushes every CPU before it returns.
+ */
+#define FILE_OPENS	20
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void file_open(int on)
+{
+	long pages = 1024 < ws_pages ? 1024 : ws_pages, p;
+	double us[FILE_OPENS];
+	uint64_t *base = MAP_FAILED;
+	struct readers r;
+	struct run run;
+	int fd, i, n = 0, node = 1;
+	void **addrs;
+
+	fd = files_mount() ? -1 : open(FILES_MNT "/bench.dat", O_RDONLY);
+	if (fd >= 0)
+		base = mmap(NULL, pages * PAGE, PROT_READ, MAP_SHARED, fd, 0);
+	if (fd >= 0)
+		close(fd);
+	if (base == MAP_FAILED) {
+		printf("file-open: cannot map " FILES_MNT "/bench.dat: %s\n", strerror(errno));
+		return;
+	}
+	for (p = 0; p < pages; p++)
+		(void)READ_U64(&base[p * WORDS]);
+	addrs = page_array(base, pages);
+	readers_start(&r, base, pages, 1);
+	run_begin(&run, "file-open", "open-write", on);
+	for (i = 0; i < FILE_OPENS; i++) {
+		double t0;
+
+		move_pages(addrs, pages, node, MPOL_MF_MOVE);
+		node ^= 1;
+		t0 = now();
+		fd = open(FILES_MNT "/bench.dat", O_WRONLY);
+		if (fd < 0)
+			continue;
+		us[n++] = (now() - t0) * 1e6;
+		close(fd);
+	}
+	run.extra_ops = n;
+	readers_stop(&r);
+	run.reads = atomic_load(&r.reads);
+	run.errors = atomic_load(&r.errors);
+	run_end(&run);
+	qsort(us, n, sizeof(us[0]), cmp_double);
+	if (n)
+		printf("file-open: migrc %s: open(O_WRONLY) of a file whose pages just migrated: median %.0f us, min %.0f, max %.0f (%d opens)\n",
+		       on ? "on" : "off", us[n / 2], us[0], us[n - 1], n);
+	munmap(base, pages * PAGE);
+	free(addrs);
+}
+
+/*
  * Text-heavy: a copy of the ext2 image's /init runs on every CPU, executing
  * and reading its own text (program text is the largest pool of read-only
  * file mappings), while its text folios are moved between the nodes; every
@@ -1216,7 +1281,7 @@ int bench_main(void)
 	if (nr_cpus > MAX_CPUS)
 		nr_cpus = MAX_CPUS;
 	if (!workloads || !*workloads)
-		workloads = "tiering,pingpong,file-tiering,file-pingpong,file-text";
+		workloads = "tiering,file-tiering,pingpong,file-pingpong,file-text,file-open";
 	s = getenv("DURATION");
 	if (s && atof(s) > 0)
 		duration = atof(s);
@@ -1263,6 +1328,8 @@ int bench_main(void)
 		}
 		if (want(workloads, "file-text"))
 			file_text(on);
+		if (want(workloads, "file-open"))
+			file_open(on);
 		if (want(workloads, "write-heavy"))
 			writeheavy(on);
 		if (want(workloads, "fork-shared"))

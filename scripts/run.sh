@@ -7,8 +7,9 @@
 # the table (scripts/report.py), the JSON and the SVG chart.
 #
 # Layouts: "numa" is two nodes of 512 MiB with two CPUs each (ping-pong,
-# write-heavy, fork-shared, fault-cost); "tier" is a 256 MiB node 0 with
-# all CPUs and a CPU-less 768 MiB node 1 (the CXL shape, tiering).  On
+# file-pingpong, file-text, write-heavy, fork-shared, fault-cost); "tier"
+# is a 256 MiB node 0 with all CPUs and a CPU-less 768 MiB node 1 (the
+# CXL shape: tiering, file-tiering).  On
 # x86_64 the firmware describes node 1 as slower (ACPI HMAT), so the
 # kernel puts it in a lower memory tier and demotes to it.
 #
@@ -65,7 +66,7 @@ done
 export PATH=$ccbin:$PATH CCACHE_BASEDIR=$BUILD
 export KBUILD_BUILD_TIMESTAMP="2026-01-01" KBUILD_BUILD_USER=migrc KBUILD_BUILD_HOST=migrc
 
-workload=${WORKLOAD:-tiering,pingpong,file-pingpong,file-text}
+workload=${WORKLOAD:-tiering,file-tiering,pingpong,file-pingpong,file-text,file-open}
 duration=${DURATION:-8}
 # stress-ng (guest/stressng.c): DURATION is per stressor, 10 s by default.
 [[ $workload == stressng ]] && duration=${DURATION:-10}
@@ -223,7 +224,7 @@ boot() {
 		${QEMU_GDB:+-s} -no-reboot -nographic -serial stdio 2>&1 | stdbuf -oL tr -d '\r' | tee "$log" |
 		sed -un 's/^@@progress /    .. /p' || true
 	grep -q '=== end' "$log" || { say "the guest did not finish; see $log"; exit 1; }
-	grep -E '^(integrity|tiering|migrc):' "$log" | head -20 || true
+	grep -E '^(integrity|tiering|migrc|file-open):' "$log" | head -20 || true
 }
 
 # A kernel report in a guest console: BUG: (KASAN, KCSAN, KFENCE, sleeping
