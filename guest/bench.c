@@ -503,21 +503,21 @@ static void **page_array(void *base, long pages)
  * written, is moved between node 0 and node 1 with move_pages(2) while a
  * reader on every CPU verifies it.
  */
-static void pingpong(int on, const char *mapping)
+/* Move @pages pages at @base between the nodes while readers verify them. */
+static void pingpong_run(const char *workload, const char *mapping, int on,
+			 uint64_t *base, long pages)
 {
+	void **addrs = page_array(base, pages);
 	struct readers r;
 	struct run run;
-	uint64_t *base = map_filled(ws_pages, 1);
-	void **pages = page_array(base, ws_pages);
 	long moved = 0;
 	int node = 1;
 
-	mprotect(base, ws_pages * PAGE, PROT_READ);
-	move_pages(pages, ws_pages, 0, MPOL_MF_MOVE);
-	readers_start(&r, base, ws_pages, 1);
-	run_begin(&run, "pingpong", mapping, on);
+	move_pages(addrs, pages, 0, MPOL_MF_MOVE);
+	readers_start(&r, base, pages, 1);
+	run_begin(&run, workload, mapping, on);
 	while (now() - run.t0 < duration) {
-		moved += move_pages(pages, ws_pages, node, MPOL_MF_MOVE);
+		moved += move_pages(addrs, pages, node, MPOL_MF_MOVE);
 		node ^= 1;
 	}
 	run.extra_ops = moved;
@@ -525,8 +525,16 @@ static void pingpong(int on, const char *mapping)
 	run.reads = atomic_load(&r.reads);
 	run.errors = atomic_load(&r.errors);
 	run_end(&run);
+	free(addrs);
+}
+
+static void pingpong(int on, const char *mapping)
+{
+	uint64_t *base = map_filled(ws_pages, 1);
+
+	mprotect(base, ws_pages * PAGE, PROT_READ);
+	pingpong_run("pingpong", mapping, on, base, ws_pages);
 	munmap(base, ws_pages * PAGE);
-	free(pages);
 }
 
 /*
@@ -539,13 +547,10 @@ static void pingpong(int on, const char *mapping)
  */
 static void file_pingpong(int on, const char *mapping)
 {
-	struct readers r;
-	struct run run;
-	struct stat st;
-	long pages = 0, moved = 0, p;
 	uint64_t *base = MAP_FAILED;
-	void **addrs;
-	int fd, node = 1;
+	long pages = 0, p;
+	struct stat st;
+	int fd;
 
 	fd = files_mount() ? -1 : open(FILES_MNT "/bench.dat", O_RDONLY);
 	if (fd >= 0 && !fstat(fd, &st)) {
@@ -561,21 +566,8 @@ static void file_pingpong(int on, const char *mapping)
 	}
 	for (p = 0; p < pages; p++)
 		(void)READ_U64(&base[p * WORDS]);	/* every page cached */
-	addrs = page_array(base, pages);
-	move_pages(addrs, pages, 0, MPOL_MF_MOVE);
-	readers_start(&r, base, pages, 1);
-	run_begin(&run, "file-pingpong", mapping, on);
-	while (now() - run.t0 < duration) {
-		moved += move_pages(addrs, pages, node, MPOL_MF_MOVE);
-		node ^= 1;
-	}
-	run.extra_ops = moved;
-	readers_stop(&r);
-	run.reads = atomic_load(&r.reads);
-	run.errors = atomic_load(&r.errors);
-	run_end(&run);
+	pingpong_run("file-pingpong", mapping, on, base, pages);
 	munmap(base, pages * PAGE);
-	free(addrs);
 }
 
 /*
