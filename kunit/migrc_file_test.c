@@ -620,6 +620,33 @@ static void migrc_file_test_otrunc_reextend(struct kunit *test)
 	ft_check_readers(ft);
 }
 
+/*
+ * Invalidation needs no writer (NFS revalidation, FUSE, direct I/O and
+ * cluster filesystems call invalidate_inode_pages2()): it unmaps each
+ * mapped folio before it drops it, and that zap flushes the mm, the
+ * deferred translations to the older copies with it.  The pages are then
+ * read again from the "disk", which holds zeroes: every CPU must read
+ * them, and the gate has no part in it.
+ */
+static void migrc_file_test_invalidate(struct kunit *test)
+{
+	struct ft *ft = ft_setup(test, MAP_SHARED);
+	unsigned long gate, mm_flushes;
+	int i;
+
+	ft_start_readers(ft);
+	ft_migrate_deferred(ft);
+	gate = migrc_kunit_event(MIGRC_FILE_GATE);
+	mm_flushes = migrc_kunit_event(MIGRC_MM_FLUSH);
+	KUNIT_ASSERT_EQ(test, invalidate_inode_pages2(file_inode(ft->ro)->i_mapping), 0);
+	ft_fault_in_holes(ft);
+	for (i = 0; i < ft->nr; i++)
+		ft_publish(ft, i, FT_TRUNCATED);
+	KUNIT_EXPECT_EQ(test, migrc_kunit_event(MIGRC_FILE_GATE), gate);
+	KUNIT_EXPECT_GT(test, migrc_kunit_event(MIGRC_MM_FLUSH), mm_flushes);
+	ft_check_readers(ft);
+}
+
 /* A file open for write defers nothing, and neither does an ungated fs. */
 static void migrc_file_test_not_deferred(struct kunit *test)
 {
@@ -907,6 +934,7 @@ static struct kunit_case migrc_file_test_cases[] = {
 	KUNIT_CASE_PARAM(migrc_file_test_open_write, ft_map_gen_params),
 	KUNIT_CASE(migrc_file_test_checker_writer),
 	KUNIT_CASE(migrc_file_test_truncate_partial),
+	KUNIT_CASE(migrc_file_test_invalidate),
 	KUNIT_CASE(migrc_file_test_not_deferred),
 	KUNIT_CASE(migrc_file_test_otrunc_reextend),
 	KUNIT_CASE_PARAM(migrc_file_test_race, ft_race_gen_params),
