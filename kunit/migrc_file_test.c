@@ -28,6 +28,7 @@
 #include <linux/cpumask.h>
 #include <linux/delay.h>
 #include <linux/err.h>
+#include <linux/fadvise.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/fs_context.h>
@@ -621,6 +622,26 @@ static void migrc_file_test_otrunc_reextend(struct kunit *test)
 }
 
 /*
+ * migrc_testfs never writes its folios back, so they stay dirty, and
+ * invalidation and fadvise would keep them: clean them, as writeback
+ * would (the disk keeps its zeroes).
+ */
+static void ft_clean(struct ft *ft)
+{
+	struct address_space *mapping = file_inode(ft->ro)->i_mapping;
+	int i;
+
+	for (i = 0; i < ft->nr; i++) {
+		struct folio *folio = filemap_lock_folio(mapping, i);
+
+		KUNIT_ASSERT_FALSE(ft->test, IS_ERR(folio));
+		folio_cancel_dirty(folio);
+		folio_unlock(folio);
+		folio_put(folio);
+	}
+}
+
+/*
  * Invalidation needs no writer (NFS revalidation, FUSE, direct I/O and
  * cluster filesystems call invalidate_inode_pages2()): it unmaps each
  * mapped folio before it drops it, and that zap flushes the mm, the
@@ -635,19 +656,7 @@ static void migrc_file_test_invalidate(struct kunit *test)
 	unsigned long gate, mm_flushes;
 	int i;
 
-	/*
-	 * migrc_testfs never writes its folios back, so they stay dirty and
-	 * invalidation would keep them: clean them, as writeback would (the
-	 * disk keeps its zeroes).
-	 */
-	for (i = 0; i < ft->nr; i++) {
-		struct folio *folio = filemap_lock_folio(mapping, i);
-
-		KUNIT_ASSERT_FALSE(test, IS_ERR(folio));
-		folio_cancel_dirty(folio);
-		folio_unlock(folio);
-		folio_put(folio);
-	}
+	ft_clean(ft);
 	ft_start_readers(ft);
 	ft_migrate_deferred(ft);
 	gate = migrc_kunit_event(MIGRC_FILE_GATE);
@@ -658,6 +667,49 @@ static void migrc_file_test_invalidate(struct kunit *test)
 		ft_publish(ft, i, FT_TRUNCATED);
 	KUNIT_EXPECT_EQ(test, migrc_kunit_event(MIGRC_FILE_GATE), gate);
 	KUNIT_EXPECT_GT(test, migrc_kunit_event(MIGRC_MM_FLUSH), mm_flushes);
+	ft_check_readers(ft);
+}
+
+/*
+ * posix_fadvise(POSIX_FADV_DONTNEED) drops only folios nobody maps
+ * (invalidate_mapping_pages()): the mapped, deferred ones stay, unchanged.
+ */
+static void migrc_file_test_fadvise_dontneed(struct kunit *test)
+{
+	struct ft *ft = ft_setup(test, MAP_SHARED);
+	struct address_space *mapping = file_inode(ft->ro)->i_mapping;
+
+	ft_clean(ft);
+	ft_start_readers(ft);
+	ft_migrate_deferred(ft);
+	KUNIT_EXPECT_EQ(test, vfs_fadvise(ft->ro, 0, 0, POSIX_FADV_DONTNEED), 0);
+	KUNIT_EXPECT_EQ(test, mapping->nrpages, (unsigned long)ft->nr);
+	msleep(FT_READ_MS);
+	ft_stop_readers(ft);
+	KUNIT_EXPECT_GT(test, atomic_long_read(&ft->reads), 0L);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&ft->stale), 0L);
+}
+
+/*
+ * mmap(MAP_FIXED) over the read-only file mapping: the old mapping is
+ * unmapped first (the zap flushes the mm, the deferred translations with
+ * it), and every CPU reads the new anonymous memory at those addresses.
+ */
+static void migrc_file_test_map_fixed(struct kunit *test)
+{
+	struct ft *ft = ft_setup(test, MAP_SHARED);
+	unsigned long addr;
+	int i;
+
+	ft_start_readers(ft);
+	ft_migrate_deferred(ft);
+	addr = vm_mmap(NULL, ft->addr, ft->nr * PAGE_SIZE, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, 0);
+	KUNIT_ASSERT_EQ(test, addr, ft->addr);
+	for (i = 0; i < ft->nr; i++) {
+		KUNIT_ASSERT_EQ(test, put_user(FT_NEW, ft_word(ft, i)), 0);
+		ft_publish(ft, i, FT_NEW);
+	}
 	ft_check_readers(ft);
 }
 
@@ -949,6 +1001,8 @@ static struct kunit_case migrc_file_test_cases[] = {
 	KUNIT_CASE(migrc_file_test_checker_writer),
 	KUNIT_CASE(migrc_file_test_truncate_partial),
 	KUNIT_CASE(migrc_file_test_invalidate),
+	KUNIT_CASE(migrc_file_test_fadvise_dontneed),
+	KUNIT_CASE(migrc_file_test_map_fixed),
 	KUNIT_CASE(migrc_file_test_not_deferred),
 	KUNIT_CASE(migrc_file_test_otrunc_reextend),
 	KUNIT_CASE_PARAM(migrc_file_test_race, ft_race_gen_params),
