@@ -588,7 +588,7 @@ static int cmp_double(const void *a, const void *b)
 
 static void file_open(int on)
 {
-	long pages = 1024 < ws_pages ? 1024 : ws_pages, p;
+	long pages = ws_pages > 1024 ? 1024 : ws_pages, p;
 	double us[FILE_OPENS];
 	uint64_t *base = MAP_FAILED;
 	struct readers r;

@@ -55,8 +55,8 @@ static void *reader(void *arg)
 }
 
 /*
- * Start a reader on every CPU but 0 on word @word of each of the @pages
- * pages at @base, and return once each has read every page.  The caller
+ * Start a reader on every CPU but 0 on word @word of each page of the
+ * @pages at @base, and return once each has read every page.  The caller
  * fills old[] before detector_publish().
  */
 void detector_start(struct detector *r, const void *base, long pages, long word)

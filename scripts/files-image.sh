@@ -28,7 +28,7 @@ BENCH_PAGES=${BENCH_PAGES:-8192}	# bench.dat, the file-pingpong workload of gues
 IMAGE_MB=${IMAGE_MB:-48}
 files=(write map trunc-eof trunc-zero otrunc)
 
-dir=$(mktemp -d "${img%/*}/files-image.XXXXXX")
+dir=$(mktemp -d "$(dirname "$img")/files-image.XXXXXX")
 trap 'rm -rf "$dir"' EXIT
 python3 - "$dir" "$OLD" "$NPAGES" "$BENCH_PAGES" "${files[@]}" <<'PY'
 import struct, sys
