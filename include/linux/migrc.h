@@ -517,6 +517,8 @@ void migrc_debug_deferred(struct mm_struct *mm, pte_t *ptep, unsigned long addr)
 void migrc_debug_ptes_set(struct mm_struct *mm, pte_t *ptep, pte_t pte,
 			  unsigned int nr);
 void migrc_debug_pte_flushed(struct mm_struct *mm, pte_t *ptep);
+void migrc_debug_pte_unmapped(struct mm_struct *mm, pte_t *ptep);
+void migrc_debug_unmap_flushed(void);
 void migrc_debug_forget(struct migrc_batch *batch);
 void migrc_debug_forget_mm(struct mm_struct *mm);
 bool migrc_debug_check_folio(struct folio *folio);
@@ -529,6 +531,8 @@ static inline void migrc_debug_deferred(struct mm_struct *mm, pte_t *ptep,
 static inline void migrc_debug_ptes_set(struct mm_struct *mm, pte_t *ptep,
 					pte_t pte, unsigned int nr) { }
 static inline void migrc_debug_pte_flushed(struct mm_struct *mm, pte_t *ptep) { }
+static inline void migrc_debug_pte_unmapped(struct mm_struct *mm, pte_t *ptep) { }
+static inline void migrc_debug_unmap_flushed(void) { }
 static inline void migrc_debug_forget(struct migrc_batch *batch) { }
 static inline void migrc_debug_forget_mm(struct mm_struct *mm) { }
 static inline bool migrc_debug_check_folio(struct folio *folio) { return true; }

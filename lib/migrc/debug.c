@@ -21,7 +21,10 @@
  *
  * A slot cleared by ptep_clear_flush(), which invalidates its address on
  * every CPU, is forgotten there: a copy-on-write fault clears the slot
- * that way and then maps the copy, writable.
+ * that way and then maps the copy, writable.  So is a slot that reclaim's
+ * try_to_unmap() cleared for a batched flush, once that flush is done
+ * (try_to_unmap_flush()): a fault then reads the evicted page into
+ * another folio.
  *
  * PTE writes are seen through page_table_check's set_ptes() hook, which
  * x86_64, arm64 and riscv call from their PTE setters, and through
@@ -56,6 +59,8 @@
  * @batch: the batch that deferred it
  * @seq: the mm's deferral count with this deferral (low half of migrc_seq)
  * @pfn: the page the slot maps now, once a migration mapped it; 0 before
+ * @unmapper: the task whose batched unmap flush will cover the slot, once
+ *	it cleared the slot for one; NULL before
  */
 struct migrc_debug_rec {
 	struct hlist_node	node;
@@ -65,6 +70,7 @@ struct migrc_debug_rec {
 	struct migrc_batch	*batch;
 	u32			seq;
 	unsigned long		pfn;
+	struct task_struct	*unmapper;
 };
 
 static DEFINE_HASHTABLE(migrc_debug_hash, 10);
@@ -131,6 +137,7 @@ void migrc_debug_deferred(struct mm_struct *mm, pte_t *ptep, unsigned long addr)
 	new->batch = current->tlb_ubc.migrc;
 	new->seq = lower_32_bits(atomic64_read(&mm->migrc_seq));
 	new->pfn = 0;
+	new->unmapper = NULL;
 
 	raw_spin_lock_irqsave(&migrc_debug_lock, flags);
 	rec = migrc_debug_find(ptep);
@@ -241,6 +248,36 @@ void migrc_debug_pte_flushed(struct mm_struct *mm, pte_t *ptep)
 }
 EXPORT_SYMBOL(migrc_debug_pte_flushed);
 
+/**
+ * migrc_debug_pte_unmapped() - a slot was cleared for a batched flush
+ * @mm: its mm
+ * @ptep: the slot, under its lock
+ *
+ * try_to_unmap() cleared the slot and left its flush to the current
+ * task's try_to_unmap_flush().  That flush invalidates the address on
+ * every CPU that may cache it: x86 and riscv flush every CPU of the mm
+ * whole (x86 also bumps the mm's TLB generation, so CPUs that switched
+ * away flush when they return), arm64 broadcasts a TLBI for the address
+ * in the mm's ASID.  Until then the slot is checked as before; after it,
+ * migrc_debug_unmap_flushed() forgets it.
+ *
+ * Context: under the PTE lock.
+ */
+void migrc_debug_pte_unmapped(struct mm_struct *mm, pte_t *ptep)
+{
+	struct migrc_debug_rec *rec;
+	unsigned long flags;
+
+	if (!atomic_read(&migrc_debug_nr))
+		return;
+	raw_spin_lock_irqsave(&migrc_debug_lock, flags);
+	rec = migrc_debug_find(ptep);
+	if (rec && rec->mm == mm)
+		rec->unmapper = current;
+	raw_spin_unlock_irqrestore(&migrc_debug_lock, flags);
+}
+EXPORT_SYMBOL(migrc_debug_pte_unmapped);
+
 /* Drop the records that @match picks. */
 static void migrc_debug_drop(bool (*match)(const struct migrc_debug_rec *rec,
 					   const void *arg), const void *arg)
@@ -277,6 +314,26 @@ static bool migrc_debug_of_mm(const struct migrc_debug_rec *rec,
 {
 	return rec->mm == mm;
 }
+
+static bool migrc_debug_of_unmapper(const struct migrc_debug_rec *rec,
+				    const void *task)
+{
+	return rec->unmapper == task;
+}
+
+/**
+ * migrc_debug_unmap_flushed() - the current task's batched unmap flush ran
+ *
+ * The slots it cleared (migrc_debug_pte_unmapped()) hold no translation
+ * on any CPU any more, the deferred ones included: check them no more.
+ *
+ * Context: process context, right after arch_tlbbatch_flush().
+ */
+void migrc_debug_unmap_flushed(void)
+{
+	migrc_debug_drop(migrc_debug_of_unmapper, current);
+}
+EXPORT_SYMBOL(migrc_debug_unmap_flushed);
 
 /**
  * migrc_debug_forget() - @batch was flushed: its PTEs are checked no more
