@@ -45,6 +45,7 @@
 #include <linux/slab.h>
 #include <linux/swap.h>
 #include <linux/uaccess.h>
+#include <linux/uprobes.h>
 #include <linux/vmstat.h>
 
 #include "../../mm/internal.h"
@@ -323,10 +324,11 @@ static void ft_close_action(void *arg)
 
 /*
  * Create a file of FT_PAGES pages of FT_OLD, its page cache on one node,
- * close it, open it read-only and map it PROT_READ with @flags, and fault
- * every page in, read-only.
+ * close it, open it read-only and map it with @prot (read-only) and
+ * @flags, and fault every page in, read-only.
  */
-static struct ft *ft_setup(struct kunit *test, unsigned long flags)
+static struct ft *ft_setup_prot(struct kunit *test, unsigned long prot,
+				unsigned long flags)
 {
 	struct ft *ft = kunit_kzalloc(test, sizeof(*ft), GFP_KERNEL);
 	u64 *buf = kunit_kmalloc(test, PAGE_SIZE, GFP_KERNEL);
@@ -363,7 +365,7 @@ static struct ft *ft_setup(struct kunit *test, unsigned long flags)
 	ft->ro = ft_open(ft, O_RDONLY);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, ft->ro);
 	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, ft_close_action, ft->ro), 0);
-	ft->addr = kunit_vm_mmap(test, ft->ro, 0, ft->nr * PAGE_SIZE, PROT_READ,
+	ft->addr = kunit_vm_mmap(test, ft->ro, 0, ft->nr * PAGE_SIZE, prot,
 				 flags, 0);
 	KUNIT_ASSERT_NE(test, ft->addr, 0UL);
 	KUNIT_ASSERT_FALSE(test, IS_ERR_VALUE(ft->addr));
@@ -376,6 +378,12 @@ static struct ft *ft_setup(struct kunit *test, unsigned long flags)
 		ft_publish(ft, i, FT_OLD);
 	}
 	return ft;
+}
+
+/* The usual mapping: PROT_READ. */
+static struct ft *ft_setup(struct kunit *test, unsigned long flags)
+{
+	return ft_setup_prot(test, PROT_READ, flags);
 }
 
 /*
@@ -671,6 +679,46 @@ static void migrc_file_test_invalidate(struct kunit *test)
 }
 
 /*
+ * Reclaim evicts the deferred folios, as MADV_PAGEOUT does with
+ * reclaim_pages(), which does not retire migrc's batches first.
+ * try_to_unmap() clears each PTE for a batched flush, and
+ * try_to_unmap_flush() invalidates the addresses on every CPU, the
+ * deferred translations to the older copies with them.  The pages are
+ * then read again from the "disk", which holds zeroes: every CPU must
+ * read those, and the debug checker must not take the new folios for a
+ * missing flush (ft_exit()).
+ */
+static void migrc_file_test_evict(struct kunit *test)
+{
+	struct ft *ft = ft_setup(test, MAP_SHARED);
+	struct address_space *mapping = file_inode(ft->ro)->i_mapping;
+	unsigned long gate, batched;
+	struct folio *folio;
+	LIST_HEAD(folios);
+	int nid = NUMA_NO_NODE, i;
+
+	ft_clean(ft);
+	ft_start_readers(ft);
+	ft_migrate_deferred(ft);
+	gate = migrc_kunit_event(MIGRC_FILE_GATE);
+	batched = migrc_kunit_event(TLBBATCH_FLUSH_ROUNDS);
+	KUNIT_ASSERT_EQ(test, migrc_kunit_isolate(ft->addr, 0, ft->nr, &folios, &nid),
+			ft->nr);
+	/* reclaim_pages() takes folios isolated as madvise does: uncounted. */
+	list_for_each_entry(folio, &folios, lru)
+		node_stat_mod_folio(folio, NR_ISOLATED_ANON + folio_is_file_lru(folio),
+				    -folio_nr_pages(folio));
+	KUNIT_EXPECT_EQ(test, reclaim_pages(&folios), (unsigned long)ft->nr);
+	KUNIT_EXPECT_EQ(test, mapping->nrpages, 0UL);
+	KUNIT_EXPECT_GT(test, migrc_kunit_event(TLBBATCH_FLUSH_ROUNDS), batched);
+	ft_fault_in_holes(ft);
+	for (i = 0; i < ft->nr; i++)
+		ft_publish(ft, i, FT_TRUNCATED);
+	KUNIT_EXPECT_EQ(test, migrc_kunit_event(MIGRC_FILE_GATE), gate);
+	ft_check_readers(ft);
+}
+
+/*
  * posix_fadvise(POSIX_FADV_DONTNEED) drops only folios nobody maps
  * (invalidate_mapping_pages()): the mapped, deferred ones stay, unchanged.
  */
@@ -710,6 +758,87 @@ static void migrc_file_test_map_fixed(struct kunit *test)
 	}
 	ft_check_readers(ft);
 }
+
+#ifdef CONFIG_UPROBES
+/*
+ * An instruction each uprobes backend accepts, twice: the word the
+ * readers read in the probed page.  Its value must grow when the
+ * breakpoint replaces its first bytes, as ft_reader_fn() expects.
+ */
+#if defined(CONFIG_X86)
+#define FT_INSN		0x9090909090909090ULL	/* nop */
+#elif defined(CONFIG_ARM64)
+#define FT_INSN		0xaa0003e0aa0003e0ULL	/* mov x0, x0 */
+#elif defined(CONFIG_RISCV)
+#define FT_INSN		0x0000001300000013ULL	/* nop */
+#endif
+
+static int ft_uprobe_handler(struct uprobe_consumer *uc, struct pt_regs *regs)
+{
+	return 0;
+}
+
+struct ft_uprobe {
+	struct uprobe_consumer uc;
+	struct uprobe *uprobe;
+};
+
+static void ft_uprobe_unregister(void *arg)
+{
+	struct ft_uprobe *up = arg;
+
+	uprobe_unregister_nosync(up->uprobe, &up->uc);
+	uprobe_unregister_sync();
+}
+
+/*
+ * uprobes writes a breakpoint into a text page of a private file mapping
+ * whose folio migrc deferred: uprobe_write_opcode() copies the page and
+ * __replace_page() swaps the copy in with ptep_clear_flush(), which
+ * invalidates the address on every CPU of the mm, the deferred
+ * translation to the older copy of the folio included.  The page cache
+ * is not written (its folio, with its old copies, keeps the original
+ * text), so the gate has no part in it.  Every CPU must then read the
+ * breakpoint.
+ */
+static void migrc_file_test_uprobe(struct kunit *test)
+{
+	struct ft *ft = ft_setup_prot(test, PROT_READ | PROT_EXEC, MAP_PRIVATE);
+	struct ft_uprobe *up = kunit_kzalloc(test, sizeof(*up), GFP_KERNEL);
+	uprobe_opcode_t swbp = UPROBE_SWBP_INSN;
+	int page = ft->nr / 2;
+	unsigned long gate;
+	struct file *w;
+	u64 probed = FT_INSN, v = 0;
+
+	KUNIT_ASSERT_NOT_NULL(test, up);
+	memcpy(&probed, &swbp, UPROBE_SWBP_INSN_SIZE);
+	KUNIT_ASSERT_GT(test, probed, FT_INSN);
+
+	/* The text, written while nothing is deferred: no reader checks it. */
+	w = ft_open(ft, O_WRONLY);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, w);
+	KUNIT_EXPECT_EQ(test, ft_write_word(w, page, FT_INSN), 0);
+	ft_close(w);
+	KUNIT_ASSERT_EQ(test, get_user(v, ft_word(ft, page)), 0);
+	KUNIT_ASSERT_EQ(test, v, FT_INSN);
+
+	ft_start_readers(ft);
+	ft_migrate_deferred(ft);
+	gate = migrc_kunit_event(MIGRC_FILE_GATE);
+	up->uc.handler = ft_uprobe_handler;
+	up->uprobe = uprobe_register(file_inode(ft->ro), page * PAGE_SIZE + FT_OFF,
+				     0, &up->uc);
+	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(up->uprobe), "uprobe_register: %ld",
+			       PTR_ERR(up->uprobe));
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, ft_uprobe_unregister, up), 0);
+	KUNIT_ASSERT_EQ(test, get_user(v, ft_word(ft, page)), 0);
+	KUNIT_EXPECT_EQ(test, v, probed);
+	ft_publish(ft, page, probed);
+	KUNIT_EXPECT_EQ(test, migrc_kunit_event(MIGRC_FILE_GATE), gate);
+	ft_check_readers(ft);
+}
+#endif /* CONFIG_UPROBES */
 
 /* A file open for write defers nothing, and neither does an ungated fs. */
 static void migrc_file_test_not_deferred(struct kunit *test)
@@ -999,8 +1128,12 @@ static struct kunit_case migrc_file_test_cases[] = {
 	KUNIT_CASE(migrc_file_test_checker_writer),
 	KUNIT_CASE(migrc_file_test_truncate_partial),
 	KUNIT_CASE(migrc_file_test_invalidate),
+	KUNIT_CASE(migrc_file_test_evict),
 	KUNIT_CASE(migrc_file_test_fadvise_dontneed),
 	KUNIT_CASE(migrc_file_test_map_fixed),
+#ifdef CONFIG_UPROBES
+	KUNIT_CASE(migrc_file_test_uprobe),
+#endif
 	KUNIT_CASE(migrc_file_test_not_deferred),
 	KUNIT_CASE(migrc_file_test_otrunc_reextend),
 	KUNIT_CASE_PARAM(migrc_file_test_race, ft_race_gen_params),
