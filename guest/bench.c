@@ -1026,28 +1026,45 @@ static void tiering(int on, int forked, int tuned)
  * page cache's zero-filled holes, so no disk is needed to hold it), 1.25
  * times node 0, opened read-only and mapped PROT_READ, MAP_SHARED, read
  * by every CPU with the tiering workload's moving hot quarter (every read
- * must be zero).  Reclaim demotes it to node 1 where there is a slower
- * tier.  NUMA balancing never scans read-only file mappings, so a
- * promoter moves the hot quarter back to node 0 every 100 ms with
+ * must be zero).  NUMA balancing never scans read-only file mappings, so
+ * a promoter moves the hot quarter back to node 0 every 100 ms with
  * move_pages(2), as a user-space tiering daemon would.
+ *
+ * Where node 1 is a slower tier (x86_64), reclaim demotes the rest to it.
+ * Where every node is in one tier (arm64 and riscv here), reclaim would
+ * evict instead, so the daemon demotes too, as DAMON's migrate_cold or a
+ * user-space tiering daemon does: each time, it moves the 1/32 of the
+ * file that just left the hot window to node 1 (the "daemon-demoted"
+ * rows).
  */
 struct promoter {
 	void **addrs;
 	long pages;
 	atomic_int stop;
+	int demote;
 	long moved;
 };
+
+/* Move up to @n pages from @start (no wrap) to @node; how many moved. */
+static long move_span(struct promoter *pr, long start, long n, int node)
+{
+	if (start + n > pr->pages)
+		n = pr->pages - start;
+	return move_pages(pr->addrs + start, n, node, MPOL_MF_MOVE);
+}
 
 static void *promoter(void *p)
 {
 	struct promoter *pr = p;
-	long hot = pr->pages / 4;
+	long hot = pr->pages / 4, step = pr->pages / 32;
 
 	while (!atomic_load(&pr->stop)) {
 		long start = file_hot_start(pr->pages) % pr->pages;
-		long n = start + hot <= pr->pages ? hot : pr->pages - start;
 
-		pr->moved += move_pages(pr->addrs + start, n, 0, MPOL_MF_MOVE);
+		pr->moved += move_span(pr, start, hot, 0);
+		if (pr->demote)
+			pr->moved += move_span(pr, (start + pr->pages - step) % pr->pages,
+					       step, 1);
 		usleep(100000);
 	}
 	return NULL;
@@ -1097,6 +1114,7 @@ static void file_tiering(int on, const char *mapping)
 		(void)READ_U64(&base[p * WORDS]);	/* every page cached */
 	pr.addrs = page_array(base, pages);
 	pr.pages = pages;
+	pr.demote = strstr(mapping, "daemon") != NULL;
 	/*
 	 * Both modes measure the same steady state: the file spilled to
 	 * node 1, then half a run of reading and promoting first (with
@@ -1329,10 +1347,12 @@ int bench_main(void)
 				tiering(on, rep & 1, rep >> 1);
 	}
 	if (want(workloads, "file-tiering") && tier_ws_pages()) {
+		int daemon = nr_tiers() < 2;	/* see struct promoter */
+
 		for (on = 0; on <= 1; on++)
-			file_tiering(on, "file-ro");
+			file_tiering(on, daemon ? "file-ro,daemon" : "file-ro");
 		for (on = 0; on <= 1; on++)
-			file_tiering(on, "file-ro+tuned");
+			file_tiering(on, daemon ? "file-ro,daemon+tuned" : "file-ro+tuned");
 	}
 	if (want(workloads, "file-pingpong")) {
 		for (on = 0; on <= 1; on++)

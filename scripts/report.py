@@ -142,6 +142,11 @@ def table(arch, runs, summary, config):
         print("(tiering: this guest has no slower memory tier, since only the "
               "x86_64 guest gets ACPI HMAT;\n its rows are classic NUMA "
               "balancing, not tiering)")
+    if any(s["workload"] == "file-tiering" for s in summary) and \
+       config.get("memory_tiers", 0) < 2:
+        print("(file-tiering: with one memory tier reclaim would evict, so the "
+              "tiering daemon\n demotes too: its \"daemon\" rows move both ways "
+              "with move_pages(2))")
 
 
 def chart(outdir):
