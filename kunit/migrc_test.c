@@ -703,6 +703,38 @@ static void migrc_test_cap_refuses(struct kunit *test)
 }
 
 /*
+ * A migration round that would pass the cap retires every sealed batch
+ * itself and then defers (migrc_round_open()), where migrc_batch_open()
+ * refuses; a round that does not fit even then is refused.
+ */
+static void migrc_test_round_retires_at_cap(struct kunit *test)
+{
+	unsigned long events = migrc_test_event(MIGRC_RETIRE_CAP);
+	long refused = migrc_test_stat(MIGRC_STAT_CAP_REFUSED);
+	unsigned long base = migrc_nr_reserved();
+	struct migrc_batch *batch;
+	struct folio *a[4];
+
+	WRITE_ONCE(migrc_max_pending_pages, base + 6);
+	migrc_test_defer(test, first_memory_node, 4, a);
+	batch = migrc_round_open(4);			/* 4 + 4 > 6, then 4 */
+	KUNIT_EXPECT_NOT_NULL(test, batch);
+	KUNIT_EXPECT_EQ(test, migrc_test_stat(MIGRC_STAT_CAP_REFUSED), refused);
+	KUNIT_EXPECT_EQ(test, migrc_test_event(MIGRC_RETIRE_CAP) - events, 1UL);
+	KUNIT_EXPECT_EQ(test, migrc_nr_pending(), 0UL);
+	migrc_test_release_all(test, a, 4);
+	if (batch) {
+		KUNIT_EXPECT_EQ(test, migrc_nr_reserved(), base + 4);
+		migrc_batch_seal(batch);		/* deferred nothing */
+	}
+
+	KUNIT_EXPECT_NULL(test, migrc_round_open(8));	/* 8 > 6 */
+	KUNIT_EXPECT_EQ(test, migrc_test_stat(MIGRC_STAT_CAP_REFUSED) - refused, 1L);
+	KUNIT_EXPECT_EQ(test, migrc_nr_reserved(), base);
+	WRITE_ONCE(migrc_max_pending_pages, totalram_pages());
+}
+
+/*
  * Past three quarters of the cap every sealed batch goes, in one flush;
  * at or below it nothing does.  12 pages pending: a cap of 16 (high mark
  * 16 - 16 / 4 = 12) keeps them, a cap of 15 (high mark 15 - 3 = 12) too,
@@ -1243,6 +1275,7 @@ static struct kunit_case migrc_test_cases[] = {
 	KUNIT_CASE(migrc_test_age_worker),
 	KUNIT_CASE(migrc_test_reservation_balance),
 	KUNIT_CASE(migrc_test_cap_refuses),
+	KUNIT_CASE(migrc_test_round_retires_at_cap),
 	KUNIT_CASE(migrc_test_cap_retires_all),
 	KUNIT_CASE(migrc_test_causes_add_up),
 	KUNIT_CASE(migrc_test_mm_flush),

@@ -355,6 +355,7 @@ migrc_count_tlbbatch_flush(const struct arch_tlbflush_unmap_batch *batch)
 }
 
 struct migrc_batch *migrc_batch_open(unsigned long max_pages);
+struct migrc_batch *migrc_round_open(unsigned long max_pages);
 enum migrc_pte migrc_defer_pte(struct migrc_batch *batch, u8 *state,
 			       struct mm_struct *mm, bool shared_vma,
 			       pte_t pteval, unsigned long uaddr);
@@ -458,6 +459,11 @@ static inline bool migrc_hook_disabled(enum migrc_hook hook) { return false; }
 static inline bool migrc_reason_defers(int reason) { return false; }
 
 static inline struct migrc_batch *migrc_batch_open(unsigned long max_pages)
+{
+	return NULL;
+}
+
+static inline struct migrc_batch *migrc_round_open(unsigned long max_pages)
 {
 	return NULL;
 }

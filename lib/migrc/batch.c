@@ -36,28 +36,28 @@ bool migrc_reason_defers(int reason)
 	}
 }
 
-/**
- * migrc_batch_open() - start collecting a migration round
- * @max_pages: the most pages the round can defer
- *
- * Reserves @max_pages against vm.migrc_max_pending_pages, so pending pages
- * never exceed it.  Past the cap, returns NULL and has the oldest batches
- * retired: the round then migrates as mainline does.
- *
- * Context: process context; may be called with locks held (no sleeping
- * allocation).
- * Return: an open batch, or NULL if the round must not defer.
- */
-struct migrc_batch *migrc_batch_open(unsigned long max_pages)
+/* Reserve @pages against vm.migrc_max_pending_pages, if they fit. */
+static bool migrc_reserve(unsigned long pages)
+{
+	if (atomic_long_add_return(pages, &migrc_reserved) <=
+	    READ_ONCE(migrc_max_pending_pages))
+		return true;
+	atomic_long_sub(pages, &migrc_reserved);
+	return false;
+}
+
+static struct migrc_batch *__migrc_batch_open(unsigned long max_pages,
+					      bool may_retire)
 {
 	struct migrc_batch *batch;
 
 	if (!migrc_enabled() || READ_ONCE(migrc_failed) || !max_pages)
 		return NULL;
 
-	if (atomic_long_add_return(max_pages, &migrc_reserved) >
-	    READ_ONCE(migrc_max_pending_pages)) {
-		atomic_long_sub(max_pages, &migrc_reserved);
+	if (!migrc_reserve(max_pages) &&
+	    !(may_retire &&
+	      migrc_retire_try(migrc_select_all, NULL, MIGRC_CAUSE_CAP) &&
+	      migrc_reserve(max_pages))) {
 		migrc_stat_inc(MIGRC_STAT_CAP_REFUSED);
 		schedule_work(&migrc_cap_work);
 		return NULL;
@@ -79,7 +79,45 @@ struct migrc_batch *migrc_batch_open(unsigned long max_pages)
 	batch->zones = 0;
 	return batch;
 }
+
+/**
+ * migrc_batch_open() - start collecting a migration round
+ * @max_pages: the most pages the round can defer
+ *
+ * Reserves @max_pages against vm.migrc_max_pending_pages, so pending pages
+ * never exceed it.  Past the cap, returns NULL and has the oldest batches
+ * retired: the round then migrates as mainline does.
+ *
+ * Context: process context; may be called with locks held (no sleeping
+ * allocation).
+ * Return: an open batch, or NULL if the round must not defer.
+ */
+struct migrc_batch *migrc_batch_open(unsigned long max_pages)
+{
+	return __migrc_batch_open(max_pages, false);
+}
 EXPORT_SYMBOL_IF_KUNIT(migrc_batch_open);
+
+/**
+ * migrc_round_open() - open the batch of a migration round that may sleep
+ * @max_pages: the most pages the round can defer
+ *
+ * As migrc_batch_open(), except that a round that would pass the cap
+ * first retires every sealed batch itself, unless another task is
+ * already retiring, and defers if it then fits.  That costs one flush,
+ * as refusing would (a refused round flushes the mainline way: one IPI
+ * round on x86 and riscv, but one TLBI per page on arm64), and this
+ * round's pages are deferred instead of flushed.
+ *
+ * Context: process context, may sleep; no locks held that a flush or
+ * freeing folios could need.
+ * Return: an open batch, or NULL if the round must not defer.
+ */
+struct migrc_batch *migrc_round_open(unsigned long max_pages)
+{
+	return __migrc_batch_open(max_pages, true);
+}
+EXPORT_SYMBOL_IF_KUNIT(migrc_round_open);
 
 /**
  * migrc_batch_flush() - invalidate what an open batch recorded, now

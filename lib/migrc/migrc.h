@@ -84,6 +84,8 @@ extern bool migrc_failed;
 typedef bool (*migrc_select_t)(struct migrc_batch *batch, void *arg);
 unsigned long migrc_retire(migrc_select_t select, void *arg,
 			   enum migrc_cause cause);
+unsigned long migrc_retire_try(migrc_select_t select, void *arg,
+			       enum migrc_cause cause);
 bool migrc_select_all(struct migrc_batch *batch, void *arg);
 void migrc_batch_free(struct migrc_batch *batch);
 

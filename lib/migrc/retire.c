@@ -190,15 +190,13 @@ static unsigned long migrc_retire_list(struct list_head *victims,
  * them.  @select may stop the walk by returning false once it has what it
  * needs; see migrc_select_*().
  */
-unsigned long migrc_retire(migrc_select_t select, void *arg,
-			   enum migrc_cause cause)
+static unsigned long migrc_retire_locked(migrc_select_t select, void *arg,
+					 enum migrc_cause cause)
 {
 	struct migrc_batch *batch, *next;
-	unsigned long pages;
 	LIST_HEAD(victims);
 
-	might_sleep();
-	mutex_lock(&migrc_retire_mutex);
+	lockdep_assert_held(&migrc_retire_mutex);
 	spin_lock(&migrc_lock);
 	list_for_each_entry_safe(batch, next, &migrc_pending, node) {
 		if (!select(batch, arg))
@@ -207,7 +205,35 @@ unsigned long migrc_retire(migrc_select_t select, void *arg,
 		WRITE_ONCE(migrc_nr_batches, migrc_nr_batches - 1);
 	}
 	spin_unlock(&migrc_lock);
-	pages = list_empty(&victims) ? 0 : migrc_retire_list(&victims, cause);
+	return list_empty(&victims) ? 0 : migrc_retire_list(&victims, cause);
+}
+
+unsigned long migrc_retire(migrc_select_t select, void *arg,
+			   enum migrc_cause cause)
+{
+	unsigned long pages;
+
+	might_sleep();
+	mutex_lock(&migrc_retire_mutex);
+	pages = migrc_retire_locked(select, arg, cause);
+	mutex_unlock(&migrc_retire_mutex);
+	return pages;
+}
+
+/*
+ * As migrc_retire(), but gives up at once if another task is retiring:
+ * that retirement frees pages soon, and a caller that would wait for it
+ * is better off not deferring this time.
+ */
+unsigned long migrc_retire_try(migrc_select_t select, void *arg,
+			       enum migrc_cause cause)
+{
+	unsigned long pages;
+
+	might_sleep();
+	if (!mutex_trylock(&migrc_retire_mutex))
+		return 0;
+	pages = migrc_retire_locked(select, arg, cause);
 	mutex_unlock(&migrc_retire_mutex);
 	return pages;
 }
