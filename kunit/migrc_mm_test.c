@@ -781,6 +781,7 @@ static void migrc_mm_test_flush_pending(struct kunit *test)
 {
 	struct mt *mt = mt_setup(test, PROT_READ | PROT_WRITE);
 	unsigned long deferred = migrc_kunit_event(MIGRC_DEFERRED);
+	unsigned long refused = migrc_refused(MIGRC_REFUSED_FLUSH_PENDING);
 
 	mt_dirty_all(mt);
 	mt_start_readers(mt);
@@ -789,6 +790,9 @@ static void migrc_mm_test_flush_pending(struct kunit *test)
 	mt_migrate_all(mt);
 	KUNIT_EXPECT_EQ_MSG(test, migrc_kunit_event(MIGRC_DEFERRED), deferred,
 			    "deferred read-only PTEs of an mm with a flush pending");
+	/* One refusal per folio: its first entry makes it ineligible. */
+	KUNIT_EXPECT_EQ(test, migrc_refused(MIGRC_REFUSED_FLUSH_PENDING) - refused,
+			(unsigned long)mt->nr);
 	flush_tlb_mm(mt->rd.mm);
 	dec_tlb_flush_pending(mt->rd.mm);
 	mt_stop_readers(mt);

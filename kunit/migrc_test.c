@@ -925,13 +925,15 @@ static void migrc_test_backend_add_flush(struct kunit *test)
  * One folio's entries, as try_to_migrate_one() hands them over: read-only
  * ones defer until a writable one shows up; then what was deferred is
  * flushed at once and the rest goes the mainline way.  Inaccessible
- * entries need nothing.
+ * entries need nothing.  Each refusal is counted by its reason, once.
  */
 static void migrc_test_defer_pte_ineligible_halfway(struct kunit *test)
 {
 	struct mm_struct *mm = migrc_test_mm(test);
 	struct migrc_batch *batch = migrc_batch_open(1);
 	struct page *page = alloc_page(GFP_KERNEL);
+	unsigned long writable = migrc_refused(MIGRC_REFUSED_WRITABLE);
+	unsigned long shared = migrc_refused(MIGRC_REFUSED_SHARED);
 	pte_t ro, rw;
 	u8 state = MIGRC_FOLIO_MAYBE;
 
@@ -959,12 +961,14 @@ static void migrc_test_defer_pte_ineligible_halfway(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, migrc_defer_pte(batch, &state, mm, false, ro, 0x3000),
 			MIGRC_PTE_MAINLINE);
 	KUNIT_EXPECT_EQ(test, migrc_test_flushes, 1);
+	KUNIT_EXPECT_EQ(test, migrc_refused(MIGRC_REFUSED_WRITABLE) - writable, 1UL);
 
 	/* A VM_SHARED mapping is ineligible even when read-only. */
 	state = MIGRC_FOLIO_MAYBE;
 	KUNIT_EXPECT_EQ(test, migrc_defer_pte(batch, &state, mm, true, ro, 0x4000),
 			MIGRC_PTE_MAINLINE);
 	KUNIT_EXPECT_EQ(test, migrc_test_flushes, 1);	/* nothing was deferred */
+	KUNIT_EXPECT_EQ(test, migrc_refused(MIGRC_REFUSED_SHARED) - shared, 1UL);
 
 	migrc_batch_seal(batch);
 	__free_page(page);

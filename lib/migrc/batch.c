@@ -14,6 +14,7 @@
 #include <linux/migrc.h>
 #include <linux/mm.h>
 #include <linux/mm_inline.h>
+#include <linux/percpu.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/vmstat.h>
@@ -140,6 +141,26 @@ void migrc_batch_flush(struct migrc_batch *batch)
 }
 EXPORT_SYMBOL_IF_KUNIT(migrc_batch_flush);
 
+DEFINE_PER_CPU(unsigned long [NR_MIGRC_REFUSALS], migrc_refusals);
+
+/**
+ * migrc_refused() - how many PTEs were not deferred for one reason
+ * @why: the reason
+ *
+ * Context: any.
+ * Return: the count since boot, summed over the CPUs.
+ */
+unsigned long migrc_refused(enum migrc_refusal why)
+{
+	unsigned long sum = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		sum += per_cpu(migrc_refusals, cpu)[why];
+	return sum;
+}
+EXPORT_SYMBOL_IF_KUNIT(migrc_refused);
+
 /*
  * Under the PTE lock: the lock orders this read after the increment done
  * before the PTE was changed (see inc_tlb_flush_pending()).
@@ -179,11 +200,22 @@ enum migrc_pte migrc_defer_pte(struct migrc_batch *batch, u8 *state,
 			       struct mm_struct *mm, bool shared_vma,
 			       pte_t pteval, unsigned long uaddr)
 {
+	enum migrc_refusal why;
+
 	if (*state == MIGRC_FOLIO_NO)
 		return MIGRC_PTE_MAINLINE;
 	if (!pte_accessible(mm, pteval))
 		return MIGRC_PTE_NONE;
-	if (pte_write(pteval) || shared_vma || migrc_flush_pending(mm)) {
+	if (pte_write(pteval))
+		why = MIGRC_REFUSED_WRITABLE;
+	else if (shared_vma)
+		why = MIGRC_REFUSED_SHARED;
+	else if (migrc_flush_pending(mm))
+		why = MIGRC_REFUSED_FLUSH_PENDING;
+	else
+		why = NR_MIGRC_REFUSALS;
+	if (why != NR_MIGRC_REFUSALS) {
+		this_cpu_inc(migrc_refusals[why]);
 		if (*state == MIGRC_FOLIO_DEFERRED)
 			migrc_batch_flush(batch);
 		*state = MIGRC_FOLIO_NO;

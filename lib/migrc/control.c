@@ -170,6 +170,12 @@ static const char *const migrc_stat_names[MIGRC_STAT_COUNT] = {
 	[MIGRC_STAT_FP_FIRST + MIGRC_FP_OTHER]		= "mm flushes: other",
 };
 
+static const char *const migrc_refusal_names[NR_MIGRC_REFUSALS] = {
+	[MIGRC_REFUSED_WRITABLE]	= "writable",
+	[MIGRC_REFUSED_SHARED]		= "shared vma",
+	[MIGRC_REFUSED_FLUSH_PENDING]	= "mm flush pending",
+};
+
 static int migrc_stats_show(struct seq_file *seq, void *v)
 {
 	int i;
@@ -183,6 +189,9 @@ static int migrc_stats_show(struct seq_file *seq, void *v)
 	for (i = 0; i < MIGRC_STAT_COUNT; i++)
 		seq_printf(seq, "%s: %ld\n", migrc_stat_names[i],
 			   atomic_long_read(&migrc_stats.counter[i]));
+	for (i = 0; i < NR_MIGRC_REFUSALS; i++)
+		seq_printf(seq, "ptes not deferred, %s: %lu\n", migrc_refusal_names[i],
+			   migrc_refused(i));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(migrc_stats);

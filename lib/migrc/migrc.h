@@ -9,6 +9,7 @@
 #include <kunit/visibility.h>
 #include <linux/atomic.h>
 #include <linux/list.h>
+#include <linux/percpu-defs.h>
 #include <linux/migrc.h>
 #include <linux/spinlock_types.h>
 #include <linux/sysctl.h>
@@ -41,6 +42,20 @@ enum migrc_stat {
 struct migrc_stats {
 	atomic_long_t counter[MIGRC_STAT_COUNT];
 };
+
+/*
+ * Why a read-only migration entry was flushed the mainline way: counted
+ * per CPU (batch.c), since refusals come with most migrations.
+ */
+enum migrc_refusal {
+	MIGRC_REFUSED_WRITABLE,		/* the PTE was writable */
+	MIGRC_REFUSED_SHARED,		/* in a VM_SHARED VMA */
+	MIGRC_REFUSED_FLUSH_PENDING,	/* a TLB flush was pending in the mm */
+	NR_MIGRC_REFUSALS
+};
+
+DECLARE_PER_CPU(unsigned long [NR_MIGRC_REFUSALS], migrc_refusals);
+unsigned long migrc_refused(enum migrc_refusal why);
 
 extern struct migrc_stats migrc_stats;
 extern unsigned long migrc_max_pending_pages;
