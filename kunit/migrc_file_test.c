@@ -505,6 +505,26 @@ static void migrc_file_test_deferred(struct kunit *test)
 }
 
 /*
+ * A TLB flush pending in the mm (a write-protect, such as a NUMA hinting
+ * scan of the heap, that has not flushed yet) keeps anonymous folios
+ * from deferring (migrc_mm_test_flush_pending), not page-cache ones,
+ * which are never mapped writable outside VM_SHARED VMAs.
+ */
+static void migrc_file_test_flush_pending(struct kunit *test)
+{
+	struct ft *ft = ft_setup(test, MAP_PRIVATE);
+	unsigned long refused = migrc_refused(MIGRC_REFUSED_FLUSH_PENDING);
+
+	ft_start_readers(ft);
+	inc_tlb_flush_pending(ft->rd.mm);
+	ft_migrate_deferred(ft);
+	dec_tlb_flush_pending(ft->rd.mm);
+	ft_stop_readers(ft);
+	KUNIT_EXPECT_EQ(test, migrc_refused(MIGRC_REFUSED_FLUSH_PENDING), refused);
+	KUNIT_EXPECT_GT(test, atomic_long_read(&ft->reads), 0L);
+}
+
+/*
  * Opening the file for write flushes every CPU before open() returns,
  * so the new data written through it is what every CPU reads.
  */
@@ -1124,6 +1144,7 @@ static void migrc_file_test_race_random(struct kunit *test)
 
 static struct kunit_case migrc_file_test_cases[] = {
 	KUNIT_CASE_PARAM(migrc_file_test_deferred, ft_map_gen_params),
+	KUNIT_CASE(migrc_file_test_flush_pending),
 	KUNIT_CASE_PARAM(migrc_file_test_open_write, ft_map_gen_params),
 	KUNIT_CASE(migrc_file_test_checker_writer),
 	KUNIT_CASE(migrc_file_test_truncate_partial),

@@ -164,10 +164,20 @@ EXPORT_SYMBOL_IF_KUNIT(migrc_refused);
 /*
  * Under the PTE lock: the lock orders this read after the increment done
  * before the PTE was changed (see inc_tlb_flush_pending()).
+ *
+ * Only an anonymous folio can be at risk.  A page-cache folio is mapped
+ * writable only in VM_SHARED VMAs: a write fault in a private one maps a
+ * copy (wp_page_copy()), and mprotect() makes only exclusive anonymous
+ * pages writable there (can_change_pte_writable()).
+ * Such a VMA refuses its own entries, and while it exists its file is
+ * ineligible (i_mmap_writable, and the writer its file holds).  So no
+ * CPU can hold a writable entry to a page-cache folio that a pending
+ * flush would still have to remove.
  */
-static bool migrc_flush_pending(struct mm_struct *mm)
+static bool migrc_flush_pending(struct mm_struct *mm, pte_t pteval)
 {
 	return mm_tlb_flush_pending(mm) &&
+	       folio_test_anon(pfn_folio(pte_pfn(pteval))) &&
 	       !migrc_hook_disabled(MIGRC_HOOK_FLUSH_PENDING);
 }
 
@@ -187,11 +197,12 @@ static bool migrc_flush_pending(struct mm_struct *mm)
  * as in mainline, so the read-only entries already deferred for it are
  * flushed now.
  *
- * A read-only PTE proves nothing while @mm has a TLB flush pending: the
- * PTE may have been write-protected (mprotect(), a NUMA hinting scan,
- * fork()) by a thread that drops the PTE lock before it flushes, and
- * other CPUs may still write through their old writable entries.  Such
- * an entry counts as writable.
+ * A read-only PTE of an anonymous folio proves nothing while @mm has a
+ * TLB flush pending: the PTE may have been write-protected (mprotect(), a
+ * NUMA hinting scan, fork()) by a thread that drops the PTE lock before
+ * it flushes, and other CPUs may still write through their old writable
+ * entries.  Such an entry counts as writable.  A page-cache folio's
+ * cannot have been writable (see migrc_flush_pending()).
  *
  * Context: under the PTE lock, right after the PTE was cleared.
  * Return: what the caller must do with the entry.
@@ -210,7 +221,7 @@ enum migrc_pte migrc_defer_pte(struct migrc_batch *batch, u8 *state,
 		why = MIGRC_REFUSED_WRITABLE;
 	else if (shared_vma)
 		why = MIGRC_REFUSED_SHARED;
-	else if (migrc_flush_pending(mm))
+	else if (migrc_flush_pending(mm, pteval))
 		why = MIGRC_REFUSED_FLUSH_PENDING;
 	else
 		why = NR_MIGRC_REFUSALS;
