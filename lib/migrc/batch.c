@@ -156,7 +156,7 @@ unsigned long migrc_refused(enum migrc_refusal why)
 	int cpu;
 
 	for_each_possible_cpu(cpu)
-		sum += per_cpu(migrc_refusals, cpu)[why];
+		sum += READ_ONCE(per_cpu(migrc_refusals, cpu)[why]);
 	return sum;
 }
 EXPORT_SYMBOL_IF_KUNIT(migrc_refused);
