@@ -111,6 +111,15 @@ static struct migrc_debug_rec *migrc_debug_find(pte_t *ptep)
 	return NULL;
 }
 
+/* The record of @mm's slot @ptep, if any.  Under migrc_debug_lock. */
+static struct migrc_debug_rec *migrc_debug_find_mm(struct mm_struct *mm,
+						   pte_t *ptep)
+{
+	struct migrc_debug_rec *rec = migrc_debug_find(ptep);
+
+	return rec && rec->mm == mm ? rec : NULL;
+}
+
 /**
  * migrc_debug_deferred() - record a PTE whose flush migrc just deferred
  * @mm: its mm
@@ -198,8 +207,8 @@ void migrc_debug_ptes_set(struct mm_struct *mm, pte_t *ptep, pte_t pte,
 		pte_t old = ptep_get(ptep + i);
 		unsigned long pfn = pte_pfn(pte) + i;
 
-		rec = migrc_debug_find(ptep + i);
-		if (!rec || rec->mm != mm || migrc_debug_flushed(rec))
+		rec = migrc_debug_find_mm(mm, ptep + i);
+		if (!rec || migrc_debug_flushed(rec))
 			continue;
 		if (is_swap_pte(old) && is_migration_entry(pte_to_swp_entry(old))) {
 			if (pte_write(pte))
@@ -236,12 +245,10 @@ void migrc_debug_pte_flushed(struct mm_struct *mm, pte_t *ptep)
 	if (!atomic_read(&migrc_debug_nr))
 		return;
 	raw_spin_lock_irqsave(&migrc_debug_lock, flags);
-	rec = migrc_debug_find(ptep);
-	if (rec && rec->mm == mm) {
+	rec = migrc_debug_find_mm(mm, ptep);
+	if (rec) {
 		hash_del(&rec->node);
 		atomic_dec(&migrc_debug_nr);
-	} else {
-		rec = NULL;
 	}
 	raw_spin_unlock_irqrestore(&migrc_debug_lock, flags);
 	kfree(rec);
@@ -271,8 +278,8 @@ void migrc_debug_pte_unmapped(struct mm_struct *mm, pte_t *ptep)
 	if (!atomic_read(&migrc_debug_nr))
 		return;
 	raw_spin_lock_irqsave(&migrc_debug_lock, flags);
-	rec = migrc_debug_find(ptep);
-	if (rec && rec->mm == mm)
+	rec = migrc_debug_find_mm(mm, ptep);
+	if (rec)
 		rec->unmapper = current;
 	raw_spin_unlock_irqrestore(&migrc_debug_lock, flags);
 }
