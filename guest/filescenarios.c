@@ -508,10 +508,20 @@ long text_pages(pid_t pid, void **pages, long max)
 	return n;
 }
 
+/* Is opening the running text for write refused, as it must be? */
+static int text_write_denied(void)
+{
+	int fd = open(MNT "/init", O_WRONLY);
+
+	if (fd >= 0)
+		close(fd);
+	return fd < 0 && errno == ETXTBSY;
+}
+
 static void file_exec_text(void)
 {
 	int cpus = sysconf(_SC_NPROCESSORS_ONLN), i, r, started;
-	int status[TEXT_PAGES], nodes[TEXT_PAGES], etxtbsy, fd, clean = 0;
+	int status[TEXT_PAGES], nodes[TEXT_PAGES], etxtbsy = 0, clean = 0;
 	long before = vmstat_value("migrc_deferred"), moved = 0, n = 0, p;
 	void *pages[TEXT_PAGES];
 	pid_t pid[16];
@@ -532,13 +542,15 @@ static void file_exec_text(void)
 			break;
 		for (p = 0; p < n; p++)
 			moved += status[p] == nodes[p];
+		/*
+		 * With the first round's folios deferred and every copy
+		 * surely still running (they run 4 s; a loaded host can
+		 * stretch the rounds past that): no writer can come.
+		 */
+		if (!r)
+			etxtbsy = text_write_denied();
 		usleep(200000);
 	}
-	/* Still running: the file cannot gain a writer. */
-	fd = open(MNT "/init", O_WRONLY);
-	etxtbsy = fd < 0 && errno == ETXTBSY;
-	if (fd >= 0)
-		close(fd);
 	for (i = 0; i < cpus; i++) {
 		int st;
 
