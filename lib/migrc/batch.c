@@ -155,6 +155,7 @@ unsigned long migrc_refused(enum migrc_refusal why)
 	unsigned long sum = 0;
 	int cpu;
 
+	/* Racing this_cpu_inc() in migrc_defer_pte(): a snapshot, read once. */
 	for_each_possible_cpu(cpu)
 		sum += READ_ONCE(per_cpu(migrc_refusals, cpu)[why]);
 	return sum;
