@@ -768,6 +768,112 @@ static void migrc_test_cap_retires_all(struct kunit *test)
 		KUNIT_EXPECT_TRUE(test, migrc_test_release(f[i / 4][i % 4]));
 }
 
+/*
+ * A retirement that has to flush takes every pending batch with it; one
+ * that needs no flush takes only what it selected.  Two batches, a on
+ * the first node, b on the second, sealed at least a jiffy apart: order-0
+ * pressure on b's node, and the age past a's seal but not b's, each
+ * select one of them.  With the trim finding nothing invalidated, both
+ * go, in one flush; with the trim finding everything, only the selected
+ * one goes.
+ */
+static void migrc_test_flush_takes_all(struct kunit *test)
+{
+	unsigned long age = msecs_to_jiffies(MIGRC_MAX_AGE_MS);
+	struct folio *a[2], *b[2];
+	unsigned long sealed;
+	nodemask_t nodes;
+	int trimmed;
+
+	kunit_activate_static_stub(test, migrc_arch_flush, migrc_test_flush_stub);
+	kunit_activate_static_stub(test, migrc_arch_trim, migrc_test_trim_stub);
+	for (trimmed = 0; trimmed < 2; trimmed++) {
+		migrc_test_trim_result = trimmed;
+
+		migrc_test_flushes = 0;
+		migrc_test_defer_on_two_nodes(test, a, b, &nodes);
+		KUNIT_EXPECT_EQ(test, migrc_retire_nodes(&nodes, MAX_NR_ZONES - 1, 0),
+				trimmed ? 2UL : 4UL);
+		KUNIT_EXPECT_EQ(test, migrc_test_flushes, trimmed ? 0 : 1);
+		KUNIT_EXPECT_EQ(test, migrc_nr_pending(), trimmed ? 2UL : 0UL);
+		migrc_retire_all(MIGRC_CAUSE_DRAIN);
+		migrc_test_release_all(test, a, 2);
+		migrc_test_release_all(test, b, 2);
+
+		migrc_test_flushes = 0;
+		sealed = jiffies;
+		migrc_test_defer(test, first_memory_node, 2, a);
+		while (time_before_eq(jiffies, sealed + 1))
+			schedule_timeout_uninterruptible(1);
+		migrc_test_defer(test, first_memory_node, 2, b);
+		/* a was sealed at sealed or sealed + 1; b after sealed + 1. */
+		KUNIT_EXPECT_EQ(test, migrc_retire_expired(sealed + 1 + age),
+				trimmed ? 2UL : 4UL);
+		KUNIT_EXPECT_EQ(test, migrc_test_flushes, trimmed ? 0 : 1);
+		KUNIT_EXPECT_EQ(test, folio_ref_count(b[0]), trimmed ? 2 : 1);
+		migrc_retire_all(MIGRC_CAUSE_DRAIN);
+		migrc_test_release_all(test, a, 2);
+		migrc_test_release_all(test, b, 2);
+	}
+}
+
+/* The trim answers "invalidated" for the batches up to this generation. */
+static u64 migrc_test_clean_upto;
+
+static bool migrc_test_trim_upto_stub(struct migrc_batch *batch)
+{
+	return migrc_gen_after_eq(migrc_test_clean_upto, batch->gen);
+}
+
+/*
+ * Past three quarters of the cap, batches every CPU has invalidated go
+ * first, without a flush; only if that leaves more than half the cap do
+ * all of them go, in one flush.  A cap of 14: high mark 14 - 14 / 4 = 11,
+ * low mark 14 / 2 = 7.  Three batches of 4 (12 pages, over 11): with the
+ * first two invalidated, 8 pages go free and 4 (at most 7) stay.  Two
+ * more batches (12 again): with only the third invalidated, 4 go free,
+ * 8 (over 7) remain, and those go in one flush.
+ */
+static void migrc_test_cap_clean_first(struct kunit *test)
+{
+	struct folio *f[5][4];
+	u64 gen[5];
+	int i;
+
+	KUNIT_ASSERT_EQ(test, migrc_nr_reserved(), 0UL);
+	migrc_test_flushes = 0;
+	kunit_activate_static_stub(test, migrc_arch_flush, migrc_test_flush_stub);
+	kunit_activate_static_stub(test, migrc_arch_trim, migrc_test_trim_upto_stub);
+	for (i = 0; i < 3; i++) {
+		migrc_test_defer(test, first_memory_node, 4, f[i]);
+		gen[i] = migrc_read_gen();
+	}
+	migrc_test_clean_upto = gen[1];
+	WRITE_ONCE(migrc_max_pending_pages, 14);
+	KUNIT_EXPECT_EQ(test, migrc_retire_over_cap(), 8UL);
+	KUNIT_EXPECT_EQ(test, migrc_test_flushes, 0);
+	KUNIT_EXPECT_EQ(test, migrc_nr_pending(), 4UL);
+	KUNIT_EXPECT_EQ(test, folio_ref_count(f[2][0]), 2);
+	migrc_test_release_all(test, f[0], 4);
+	migrc_test_release_all(test, f[1], 4);
+
+	WRITE_ONCE(migrc_max_pending_pages, totalram_pages());
+	for (i = 3; i < 5; i++) {
+		migrc_test_defer(test, first_memory_node, 4, f[i]);
+		gen[i] = migrc_read_gen();
+	}
+	migrc_test_clean_upto = gen[2];
+	WRITE_ONCE(migrc_max_pending_pages, 14);
+	KUNIT_EXPECT_EQ(test, migrc_retire_over_cap(), 12UL);
+	KUNIT_EXPECT_EQ(test, migrc_test_flushes, 1);
+	KUNIT_EXPECT_EQ(test, migrc_nr_pending(), 0UL);
+
+	WRITE_ONCE(migrc_max_pending_pages, totalram_pages());
+	migrc_retire_all(MIGRC_CAUSE_DRAIN);
+	for (i = 2; i < 5; i++)
+		migrc_test_release_all(test, f[i], 4);
+}
+
 /* The per-cause events add up to the batches retired. */
 static void migrc_test_causes_add_up(struct kunit *test)
 {
@@ -1281,6 +1387,8 @@ static struct kunit_case migrc_test_cases[] = {
 	KUNIT_CASE(migrc_test_cap_refuses),
 	KUNIT_CASE(migrc_test_round_retires_at_cap),
 	KUNIT_CASE(migrc_test_cap_retires_all),
+	KUNIT_CASE(migrc_test_flush_takes_all),
+	KUNIT_CASE(migrc_test_cap_clean_first),
 	KUNIT_CASE(migrc_test_causes_add_up),
 	KUNIT_CASE(migrc_test_mm_flush),
 	KUNIT_CASE(migrc_test_mm_flush_race),

@@ -57,7 +57,7 @@ static struct migrc_batch *__migrc_batch_open(unsigned long max_pages,
 
 	if (!migrc_reserve(max_pages) &&
 	    !(may_retire &&
-	      migrc_retire_try(migrc_select_all, NULL, MIGRC_CAUSE_CAP) &&
+	      migrc_retire_down_to(migrc_cap_low(), MIGRC_CAUSE_CAP, false) &&
 	      migrc_reserve(max_pages))) {
 		migrc_stat_inc(MIGRC_STAT_CAP_REFUSED);
 		schedule_work(&migrc_cap_work);
@@ -104,11 +104,12 @@ EXPORT_SYMBOL_IF_KUNIT(migrc_batch_open);
  * @max_pages: the most pages the round can defer
  *
  * As migrc_batch_open(), except that a round that would pass the cap
- * first retires every sealed batch itself, unless another task is
- * already retiring, and defers if it then fits.  That costs one flush,
- * as refusing would (a refused round flushes the mainline way: one IPI
- * round on x86 and riscv, but one TLBI per page on arm64), and this
- * round's pages are deferred instead of flushed.
+ * first makes room itself, as the cap work does (migrc_retire_over_cap()),
+ * unless another task is already retiring, and defers if it then fits.
+ * That costs one flush at most, as refusing would (a refused round
+ * flushes the mainline way: one IPI round on x86 and riscv, but one TLBI
+ * per page on arm64), and this round's pages are deferred instead of
+ * flushed.
  *
  * Context: process context, may sleep; no locks held that a flush or
  * freeing folios could need.

@@ -99,8 +99,8 @@ extern bool migrc_failed;
 typedef bool (*migrc_select_t)(struct migrc_batch *batch, void *arg);
 unsigned long migrc_retire(migrc_select_t select, void *arg,
 			   enum migrc_cause cause);
-unsigned long migrc_retire_try(migrc_select_t select, void *arg,
-			       enum migrc_cause cause);
+unsigned long migrc_retire_down_to(long target, enum migrc_cause cause,
+				   bool wait);
 bool migrc_select_all(struct migrc_batch *batch, void *arg);
 void migrc_batch_free(struct migrc_batch *batch);
 
@@ -108,6 +108,7 @@ void migrc_batch_free(struct migrc_batch *batch);
 extern struct delayed_work migrc_age_work;
 extern struct work_struct migrc_cap_work;
 long migrc_cap_high(void);
+long migrc_cap_low(void);
 
 void migrc_fail(const char *why);
 void migrc_set_enabled(bool on);

@@ -3,7 +3,9 @@
  * migrc retirement policies: when pending batches retire.  Under memory
  * pressure, those that hold memory the allocation can use (all of them
  * for higher orders); past vm.migrc_max_age_ms, those that waited that
- * long; past three quarters of vm.migrc_max_pending_pages, all of them.
+ * long; past three quarters of vm.migrc_max_pending_pages, those already
+ * invalidated, or all of them.  Whenever one of them needs a flush,
+ * every pending batch retires with it (see migrc_retire_locked()).
  */
 
 #include <linux/jiffies.h>
@@ -30,6 +32,12 @@ long migrc_cap_high(void)
 	unsigned long cap = READ_ONCE(migrc_max_pending_pages);
 
 	return cap - cap / 4;
+}
+
+/* Half of vm.migrc_max_pending_pages: where a free retirement must get. */
+long migrc_cap_low(void)
+{
+	return READ_ONCE(migrc_max_pending_pages) / 2;
 }
 
 VISIBLE_IF_KUNIT bool migrc_batch_in_nodes(struct migrc_batch *batch,
@@ -149,16 +157,19 @@ void migrc_set_max_age(unsigned int ms)
 EXPORT_SYMBOL_IF_KUNIT(migrc_set_max_age);
 
 /*
- * Past three quarters of the cap, retire every sealed batch.  One flush
- * covers them all, so keeping the younger ones would only buy another
- * flush soon after; and starting before the cap is reached keeps rounds
- * from being refused there, each of which flushes the mainline way.
+ * Past three quarters of the cap, make room.  Batches that every CPU has
+ * invalidated since (the trim) go first, without a flush: if that brings
+ * the pages down to half the cap, the younger batches stay, and may well
+ * go the same way later.  Otherwise every sealed batch goes, in one
+ * flush: keeping the younger ones would only buy another flush soon
+ * after.  The gap between the marks means a free pass frees a quarter of
+ * the cap at least, so the trim is not repeated for every sealed round.
  */
 unsigned long migrc_retire_over_cap(void)
 {
 	if (atomic_long_read(&migrc_reserved) <= migrc_cap_high())
 		return 0;
-	return migrc_retire_all(MIGRC_CAUSE_CAP);
+	return migrc_retire_down_to(migrc_cap_low(), MIGRC_CAUSE_CAP, true);
 }
 EXPORT_SYMBOL_IF_KUNIT(migrc_retire_over_cap);
 

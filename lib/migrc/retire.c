@@ -110,40 +110,58 @@ void migrc_batch_free(struct migrc_batch *batch)
 	kmem_cache_free(migrc_batch_cache, batch);
 }
 
-/*
- * Retire the batches on @victims (detached from the pending list): trim
- * each against what was already invalidated, flush the union of what is
- * left once, then free every folio.  Returns the pages freed.
- */
-static unsigned long migrc_retire_list(struct list_head *victims,
-				       enum migrc_cause cause)
+/* Detach every pending batch @select picks, oldest first, onto @list. */
+static void migrc_detach(migrc_select_t select, void *arg,
+			 struct list_head *list)
 {
-	struct arch_migrc_batch all;
 	struct migrc_batch *batch, *next;
-	unsigned long pages = 0, batches = 0, trimmed = 0;
-	bool need_flush = false;
 
-	lockdep_assert_held(&migrc_retire_mutex);
-
-	arch_migrc_batch_init(&all);
-	list_for_each_entry(batch, victims, node) {
-		batches++;
-		if (migrc_arch_trim(batch)) {
-			trimmed++;
+	spin_lock(&migrc_lock);
+	list_for_each_entry_safe(batch, next, &migrc_pending, node) {
+		if (!select(batch, arg))
 			continue;
-		}
-		arch_migrc_fold(&all, &batch->arch);
-		need_flush = true;
+		list_move_tail(&batch->node, list);
+		WRITE_ONCE(migrc_nr_batches, migrc_nr_batches - 1);
 	}
-	/* One invalidation for all of them: no CPU is interrupted twice. */
-	if (need_flush)
-		migrc_arch_flush(&all);
+	spin_unlock(&migrc_lock);
+}
+
+/*
+ * Trim each batch on @list against what was already invalidated; move
+ * those that still need a flush to @dirty, in order.  Returns how many
+ * needed none.
+ */
+static unsigned long migrc_trim_list(struct list_head *list,
+				     struct list_head *dirty)
+{
+	struct migrc_batch *batch, *next;
+	unsigned long trimmed = 0;
+
+	list_for_each_entry_safe(batch, next, list, node) {
+		if (migrc_arch_trim(batch))
+			trimmed++;
+		else
+			list_move_tail(&batch->node, dirty);
+	}
+	return trimmed;
+}
+
+/*
+ * Free the folios of the batches on @victims (detached, flushed or
+ * trimmed), then the batches.  Returns the pages freed.
+ */
+static unsigned long migrc_free_list(struct list_head *victims,
+				     enum migrc_cause cause)
+{
+	struct migrc_batch *batch, *next;
+	unsigned long pages = 0, batches = 0;
 
 	/* Free on one CPU, so that the drain below finds them. */
 	migrate_disable();
 	list_for_each_entry(batch, victims, node) {
 		struct folio *folio, *tmp;
 
+		batches++;
 		list_for_each_entry_safe(folio, tmp, &batch->folios, lru) {
 			long nr = folio_nr_pages(folio);
 
@@ -177,35 +195,84 @@ static unsigned long migrc_retire_list(struct list_head *victims,
 		migrc_fail("pending page accounting went negative");
 
 	count_vm_events(MIGRC_RETIRE_PRESSURE + cause, batches);
-	count_vm_events(MIGRC_RETIRE_TRIMMED, trimmed);
 	migrc_stat_add(MIGRC_STAT_FREED_PAGES, pages);
 	migrc_stat_add(MIGRC_STAT_RETIRED, batches);
-	migrc_stat_add(MIGRC_STAT_FLUSH_AVOIDED,
-		       batches - (need_flush ? 1 : 0));
 	return pages;
 }
 
 /*
- * Detach the pending batches @select picks, oldest first, and retire
- * them.  @select may stop the walk by returning false once it has what it
- * needs; see migrc_select_*().
+ * Detach the pending batches @select picks and retire them: those the
+ * trim shows already invalidated go without a flush; if any other is
+ * left, one flush of the union retires it, and every other pending batch
+ * with it.  That flush is paid anyway, and it interrupts each CPU at
+ * most once however many batches it covers; a batch left behind would
+ * cost a flush of its own later (or, at best, a free trim then), so
+ * taking it along can only save flushes.
  */
 static unsigned long migrc_retire_locked(migrc_select_t select, void *arg,
 					 enum migrc_cause cause)
 {
-	struct migrc_batch *batch, *next;
+	unsigned long batches = 0, trimmed;
+	struct arch_migrc_batch all;
+	struct migrc_batch *batch;
 	LIST_HEAD(victims);
+	LIST_HEAD(dirty);
+	LIST_HEAD(rest);
 
 	lockdep_assert_held(&migrc_retire_mutex);
-	spin_lock(&migrc_lock);
-	list_for_each_entry_safe(batch, next, &migrc_pending, node) {
-		if (!select(batch, arg))
-			continue;
-		list_move_tail(&batch->node, &victims);
-		WRITE_ONCE(migrc_nr_batches, migrc_nr_batches - 1);
+	migrc_detach(select, arg, &victims);
+	trimmed = migrc_trim_list(&victims, &dirty);
+	if (!list_empty(&dirty)) {
+		migrc_detach(migrc_select_all, NULL, &rest);
+		trimmed += migrc_trim_list(&rest, &dirty);
+		list_splice_tail(&rest, &victims);
+
+		arch_migrc_batch_init(&all);
+		list_for_each_entry(batch, &dirty, node) {
+			arch_migrc_fold(&all, &batch->arch);
+			batches++;
+		}
+		/* One invalidation for all of them: no CPU is interrupted twice. */
+		migrc_arch_flush(&all);
+		list_splice_tail(&dirty, &victims);
 	}
-	spin_unlock(&migrc_lock);
-	return list_empty(&victims) ? 0 : migrc_retire_list(&victims, cause);
+	if (list_empty(&victims))
+		return 0;
+	count_vm_events(MIGRC_RETIRE_TRIMMED, trimmed);
+	/* Every batch but the one whose flush it was went without its own. */
+	migrc_stat_add(MIGRC_STAT_FLUSH_AVOIDED, trimmed + batches - !!batches);
+	return migrc_free_list(&victims, cause);
+}
+
+/*
+ * Retire, without a flush, the pending batches that the trim shows
+ * already invalidated everywhere; put the others back where they were.
+ * They are older than anything sealed meanwhile, so the list stays in
+ * generation order.
+ */
+static unsigned long migrc_retire_clean_locked(enum migrc_cause cause)
+{
+	struct migrc_batch *batch;
+	unsigned long trimmed, back = 0;
+	LIST_HEAD(victims);
+	LIST_HEAD(dirty);
+
+	lockdep_assert_held(&migrc_retire_mutex);
+	migrc_detach(migrc_select_all, NULL, &victims);
+	trimmed = migrc_trim_list(&victims, &dirty);
+	if (!list_empty(&dirty)) {
+		list_for_each_entry(batch, &dirty, node)
+			back++;
+		spin_lock(&migrc_lock);
+		list_splice(&dirty, &migrc_pending);
+		WRITE_ONCE(migrc_nr_batches, migrc_nr_batches + back);
+		spin_unlock(&migrc_lock);
+	}
+	if (list_empty(&victims))
+		return 0;
+	count_vm_events(MIGRC_RETIRE_TRIMMED, trimmed);
+	migrc_stat_add(MIGRC_STAT_FLUSH_AVOIDED, trimmed);
+	return migrc_free_list(&victims, cause);
 }
 
 unsigned long migrc_retire(migrc_select_t select, void *arg,
@@ -220,20 +287,33 @@ unsigned long migrc_retire(migrc_select_t select, void *arg,
 	return pages;
 }
 
-/*
- * As migrc_retire(), but gives up at once if another task is retiring:
- * that retirement frees pages soon, and a caller that would wait for it
- * is better off not deferring this time.
+/**
+ * migrc_retire_down_to() - retire batches until few enough pages are held
+ * @target: the most pages pending and reserved that may be left
+ * @cause: why, for the statistics
+ * @wait: wait for a retirement under way; if false and one is, give up
+ *
+ * First the batches that the trim shows already invalidated go, without
+ * a flush; if more than @target pages are still held, every batch goes,
+ * with one flush.  A retirement under way frees pages soon: a caller
+ * that must not wait for it is better off giving up.
+ *
+ * Context: process context, may sleep.
+ * Return: the number of pages freed.
  */
-unsigned long migrc_retire_try(migrc_select_t select, void *arg,
-			       enum migrc_cause cause)
+unsigned long migrc_retire_down_to(long target, enum migrc_cause cause,
+				   bool wait)
 {
 	unsigned long pages;
 
 	might_sleep();
-	if (!mutex_trylock(&migrc_retire_mutex))
+	if (wait)
+		mutex_lock(&migrc_retire_mutex);
+	else if (!mutex_trylock(&migrc_retire_mutex))
 		return 0;
-	pages = migrc_retire_locked(select, arg, cause);
+	pages = migrc_retire_clean_locked(cause);
+	if (atomic_long_read(&migrc_reserved) > target)
+		pages += migrc_retire_locked(migrc_select_all, NULL, cause);
 	mutex_unlock(&migrc_retire_mutex);
 	return pages;
 }
