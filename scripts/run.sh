@@ -180,28 +180,35 @@ boot() {
 	[[ -n $variant ]] && extra+=" kunit.enable=0 SANITIZER=1"
 	# One socket per node, so the CPU topology agrees with the NUMA one.
 	local smp=(-smp 4,sockets=2,cores=2,threads=1)
+	# Guest memory is allocated up front: QEMU otherwise faults each
+	# guest page in (and the host zeroes it) the first time the guest
+	# touches it, which charges a run that uses new pages (migrc on,
+	# keeping old folios pending while new ones are allocated) with host
+	# work real memory does not have: 1.43 times the time per page in the
+	# tuned ping-pong of an 8 GiB guest without this, 1.04 with it.
+	local ram=memory-backend-ram,prealloc=on
 
 	if [[ $layout == numa ]]; then
-		numa=(-object memory-backend-ram,id=m0,size=$((mem / 2))M
-		      -object memory-backend-ram,id=m1,size=$((mem / 2))M
+		numa=(-object $ram,id=m0,size=$((mem / 2))M
+		      -object $ram,id=m1,size=$((mem / 2))M
 		      -numa node,nodeid=0,cpus=0-1,memdev=m0
 		      -numa node,nodeid=1,cpus=2-3,memdev=m1)
 		say "booting: 4 CPUs, 2 NUMA nodes of $((mem / 2)) MiB with 2 CPUs each (QEMU TCG)"
 	else
-		numa=(-object memory-backend-ram,id=m0,size=256M
-		      -object memory-backend-ram,id=m1,size=768M
+		numa=(-object $ram,id=m0,size=256M
+		      -object $ram,id=m1,size=768M
 		      -numa node,nodeid=0,cpus=0-3,memdev=m0
 		      -numa node,nodeid=1,memdev=m1)
 		# QEMU's riscv virt machine needs the CPUs spread evenly.
 		[[ $arch == riscv ]] &&
-		numa=(-object memory-backend-ram,id=m0,size=256M
-		      -object memory-backend-ram,id=m1,size=768M
+		numa=(-object $ram,id=m0,size=256M
+		      -object $ram,id=m1,size=768M
 		      -numa node,nodeid=0,cpus=0-1,memdev=m0
 		      -numa node,nodeid=1,cpus=2-3,memdev=m1)
 		if [[ $arch == x86_64 ]]; then
 			machine_x=(-machine pc,hmat=on "${machine[@]}")
-			numa=(-object memory-backend-ram,id=m0,size=256M
-			      -object memory-backend-ram,id=m1,size=768M
+			numa=(-object $ram,id=m0,size=256M
+			      -object $ram,id=m1,size=768M
 			      -numa node,nodeid=0,cpus=0-3,memdev=m0,initiator=0
 			      -numa node,nodeid=1,memdev=m1,initiator=0
 			      -numa hmat-lb,initiator=0,target=0,hierarchy=memory,data-type=access-latency,latency=20
