@@ -147,6 +147,14 @@ static const char *const vmstat_keys[] = {
 	"migrc_flush_rounds", "migrc_flush_cpus", "migrc_mm_flush",
 	"tlbbatch_flush_rounds", "tlbbatch_flush_cpus", "nr_tlb_remote_flush",
 	"oom_kill", "numa_pte_updates", "numa_hint_faults", "pgpromote_candidate",
+	/* From debugfs migrc/stats: PTEs migrc saw but did not defer, by why. */
+	"refused_writable", "refused_shared", "refused_flush_pending",
+};
+
+/* The debugfs lines the refused_* keys are read from, in their order. */
+static const char *const refusal_lines[] = {
+	"ptes not deferred, writable:", "ptes not deferred, shared vma:",
+	"ptes not deferred, mm flush pending:",
 };
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -189,7 +197,7 @@ static long tlb_irqs(void)
 
 void sample(struct counters *c)
 {
-	char key[64];
+	char key[64], line[128];
 	long val;
 	size_t i;
 	FILE *f = fopen("/proc/vmstat", "r");
@@ -199,6 +207,14 @@ void sample(struct counters *c)
 		for (i = 0; i < NR_KEYS; i++)
 			if (!strcmp(key, vmstat_keys[i]))
 				c->v[i] = val;
+	if (f)
+		fclose(f);
+	f = fopen("/sys/kernel/debug/migrc/stats", "r");
+	while (f && fgets(line, sizeof(line), f))
+		for (i = 0; i < ARRAY_SIZE(refusal_lines); i++)
+			if (!strncmp(line, refusal_lines[i], strlen(refusal_lines[i])))
+				c->v[NR_KEYS - ARRAY_SIZE(refusal_lines) + i] =
+					atol(line + strlen(refusal_lines[i]));
 	if (f)
 		fclose(f);
 	c->tlb_irqs = tlb_irqs();
@@ -829,8 +845,10 @@ static void forkshared(int on)
  * balancing in memory-tiering mode, demotion on).  A small fraction of the
  * accesses are writes, to a separate writable region.
  *
- *   mprotect-ro: one process, the set made read-only after initialisation;
- *   cow-fork:    the set written by a parent, read by forked workers.
+ *   mprotect-ro:     one process, the set made read-only after
+ *                    initialisation;
+ *   cow-fork,daemon: the set written by a parent, read by forked workers,
+ *                    and promoted by the parent (see tiering()).
  */
 struct tier_arg {
 	uint64_t *base, *wbase;
@@ -841,10 +859,45 @@ struct tier_arg {
 	int holes;			/* the file tiering's sparse file: zeroes */
 };
 
-/* Where the hot quarter of a working set of @pages starts now. */
+/*
+ * Where the hot quarter of a working set of @pages starts now: at first
+ * on tier_base, where the run found the most of it on node 1 (so the hot
+ * quarter begins on the slower tier and has to be promoted), then 1/16
+ * further every second.  Counted from tier_t0, the start of each
+ * run, so that every run, migrc off or on, starts the same way.
+ */
+static double tier_t0;
+static long tier_base;
+
 static long tier_hot_start(long pages)
 {
-	return (long)(now() / 2) * (pages / 16);
+	return tier_base + (long)(now() - tier_t0) * (pages / 16);
+}
+
+/*
+ * Where a window of a quarter of @pages pages at @base (wrapping) holds
+ * the most pages on @node; 0 if the nodes cannot be read.
+ */
+static long densest_window(void *base, long pages, int node)
+{
+	void **addrs = page_array(base, pages);
+	int *status = malloc(pages * sizeof(int));
+	long i, n = 0, best = 0, best_n = 0, hot = pages / 4;
+
+	if (!syscall(SYS_move_pages, 0, pages, addrs, NULL, status, 0)) {
+		for (i = 0; i < hot; i++)
+			n += status[i] == node;
+		for (i = 0; i < pages; i++) {
+			if (n > best_n) {
+				best_n = n;
+				best = i;
+			}
+			n += (status[(i + hot) % pages] == node) - (status[i] == node);
+		}
+	}
+	free(status);
+	free(addrs);
+	return best;
 }
 
 /*
@@ -971,6 +1024,53 @@ static void bench_setup(void)
 		printf("tiering: cannot enable demotion or NUMA balancing\n");
 }
 
+/*
+ * A tiering daemon: every 100 ms, it moves the hot quarter of a working
+ * set (where @hot_start says it is now) to node 0 with move_pages(2), as
+ * a user-space tiering daemon would where the kernel does not promote
+ * (read-only file mappings, copy-on-write shared pages).  With @demote
+ * (where every node is in one tier and reclaim would evict), it also
+ * moves the 1/32 that just left the hot window to node 1.  @flags is
+ * MPOL_MF_MOVE_ALL for pages other processes map too.
+ */
+struct promoter {
+	void **addrs;
+	long pages;
+	atomic_int stop;
+	int demote;
+	int flags;
+	long (*hot_start)(long pages);
+	long moved;
+};
+
+/* Move @n pages from @start (wrapping) to @node; how many moved. */
+static long move_span(struct promoter *pr, long start, long n, int node)
+{
+	long first = start + n > pr->pages ? pr->pages - start : n;
+	long moved = move_pages(pr->addrs + start, first, node, pr->flags);
+
+	if (first < n)
+		moved += move_pages(pr->addrs, n - first, node, pr->flags);
+	return moved;
+}
+
+static void *promoter(void *p)
+{
+	struct promoter *pr = p;
+	long hot = pr->pages / 4, step = pr->pages / 32;
+
+	while (!atomic_load(&pr->stop)) {
+		long start = pr->hot_start(pr->pages) % pr->pages;
+
+		pr->moved += move_span(pr, start, hot, 0);
+		if (pr->demote)
+			pr->moved += move_span(pr, (start + pr->pages - step) % pr->pages,
+					       step, 1);
+		usleep(100000);
+	}
+	return NULL;
+}
+
 static void tiering(int on, int forked, int tuned)
 {
 	struct run run;
@@ -982,19 +1082,36 @@ static void tiering(int on, int forked, int tuned)
 		printf("tiering: cannot map %ld pages\n", pages);
 		return;
 	}
+	tier_base = densest_window(base, pages, 1);
+	tier_t0 = now();
 	if (!forked) {
 		mprotect(base, pages * PAGE, PROT_READ);
 		run_begin(&run, "tiering", tuned ? "mprotect-ro+tuned" : "mprotect-ro", on);
 		tier_threads(base, pages, wbase, wpages, &run.reads,
 			     &run.errors, &writes, 0);
 	} else {
+		struct promoter pr = { 0 };
+		pthread_t daemon;
 		int fds[2];
 		pid_t child;
 		long res[3] = { 0, 0, 0 };
 
 		if (pipe(fds))
 			return;
-		run_begin(&run, "tiering", tuned ? "cow-fork+tuned" : "cow-fork", on);
+		/*
+		 * NUMA balancing does not scan copy-on-write pages that more
+		 * than one process maps (change_pte_range() skips them), so
+		 * on 6.12 only reclaim moves the shared set, one way: the
+		 * parent promotes its hot quarter as a tiering daemon would,
+		 * and demotes too where there is one tier (struct promoter).
+		 */
+		pr.addrs = page_array(base, pages);
+		pr.pages = pages;
+		pr.demote = nr_tiers() < 2;
+		pr.flags = MPOL_MF_MOVE_ALL;
+		pr.hot_start = tier_hot_start;
+		run_begin(&run, "tiering", tuned ? "cow-fork,daemon+tuned" : "cow-fork,daemon",
+			  on);
 		child = fork();
 		if (!child) {
 			long out[3] = { 0, 0, 0 };
@@ -1005,11 +1122,15 @@ static void tiering(int on, int forked, int tuned)
 				_exit(1);
 			_exit(0);
 		}
+		pthread_create(&daemon, NULL, promoter, &pr);
 		if (read(fds[0], res, sizeof(res)) != sizeof(res))
 			res[1]++;
+		atomic_store(&pr.stop, 1);
+		pthread_join(daemon, NULL);
 		waitpid(child, NULL, 0);
 		close(fds[0]);
 		close(fds[1]);
+		free(pr.addrs);
 		run.reads = res[0];
 		run.errors = res[1];
 		writes = res[2];
@@ -1037,39 +1158,6 @@ static void tiering(int on, int forked, int tuned)
  * file that just left the hot window to node 1 (the "daemon-demoted"
  * rows).
  */
-struct promoter {
-	void **addrs;
-	long pages;
-	atomic_int stop;
-	int demote;
-	long moved;
-};
-
-/* Move up to @n pages from @start (no wrap) to @node; how many moved. */
-static long move_span(struct promoter *pr, long start, long n, int node)
-{
-	if (start + n > pr->pages)
-		n = pr->pages - start;
-	return move_pages(pr->addrs + start, n, node, MPOL_MF_MOVE);
-}
-
-static void *promoter(void *p)
-{
-	struct promoter *pr = p;
-	long hot = pr->pages / 4, step = pr->pages / 32;
-
-	while (!atomic_load(&pr->stop)) {
-		long start = file_hot_start(pr->pages) % pr->pages;
-
-		pr->moved += move_span(pr, start, hot, 0);
-		if (pr->demote)
-			pr->moved += move_span(pr, (start + pr->pages - step) % pr->pages,
-					       step, 1);
-		usleep(100000);
-	}
-	return NULL;
-}
-
 /* Readers and the promoter for @seconds; adds up what they did. */
 static void file_tier_phase(uint64_t *base, struct promoter *pr, double seconds,
 			    long *reads, long *errors)
@@ -1115,6 +1203,8 @@ static void file_tiering(int on, const char *mapping)
 	pr.addrs = page_array(base, pages);
 	pr.pages = pages;
 	pr.demote = strstr(mapping, "daemon") != NULL;
+	pr.flags = MPOL_MF_MOVE;
+	pr.hot_start = file_hot_start;
 	/*
 	 * Both modes measure the same steady state: the file spilled to
 	 * node 1, then half a run of reading and promoting first (with

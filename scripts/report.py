@@ -108,8 +108,8 @@ def table(arch, runs, summary, config):
           f"{config.get('max_age_ms', '?')} ms")
     hdr = ("workload", "mapping", "migrc", "migrated", "invals", "CPUs",
            "/1000 pg", "TLB irq", "peak pend", "retired a/c/p/d/t",
-           "errors")
-    w = (12, 18, 5, 9, 7, 7, 9, 8, 9, 18, 6)
+           "refused w/s/f", "errors")
+    w = (12, 21, 5, 9, 7, 7, 9, 8, 9, 18, 13, 6)
     line = "  ".join(h.ljust(n) if i < 3 else h.rjust(n)
                      for i, (h, n) in enumerate(zip(hdr, w)))
     print(line)
@@ -118,25 +118,35 @@ def table(arch, runs, summary, config):
         retired = "/".join(str(r[k]) for k in (
             "migrc_retire_age", "migrc_retire_cap", "migrc_retire_pressure",
             "migrc_retire_drain", "migrc_retire_trimmed"))
+        refused = "/".join(str(r.get(k, 0)) for k in (
+            "refused_writable", "refused_shared", "refused_flush_pending"))
         cells = (r["workload"], r["mapping"], r["migrc"],
                  str(r["pgmigrate_success"]), str(invals(r)), str(targets(r)),
                  fmt(per_k(invals(r), r["pgmigrate_success"])),
                  "-" if r["tlb_irqs"] < 0 else str(r["tlb_irqs"]),
-                 str(r["peak_pending_pages"]), retired,
+                 str(r["peak_pending_pages"]), retired, refused,
                  str(r["integrity_errors"]))
         print("  ".join(c.ljust(n) if i < 3 else c.rjust(n)
                         for i, (c, n) in enumerate(zip(cells, w))))
     print()
-    print(f"{'workload':12}  {'mapping':18}  {'/1000 off':>9}  {'/1000 on':>9}"
+    print(f"{'workload':12}  {'mapping':21}  {'/1000 off':>9}  {'/1000 on':>9}"
           f"  {'fewer':>8}  {'runtime on/off':>14}  {'errors':>6}")
     for s in summary:
         red = fmt(s["reduction_pct"], "{:.1f}%")
-        print(f"{s['workload']:12}  {s['mapping']:18}  {fmt(s['per1000_off']):>9}"
+        print(f"{s['workload']:12}  {s['mapping']:21}  {fmt(s['per1000_off']):>9}"
               f"  {fmt(s['per1000_on']):>9}  {red:>8}"
               f"  {fmt(s['runtime_ratio'], '{:.3f}'):>14}"
               f"  {s['integrity_errors']:>6}")
     print("(runtime on/off: time per unit of work with migrc on over off; "
           "below 1 is faster)")
+    print("(refused w/s/f: PTEs migrc saw and did not defer: writable, in a "
+          "shared VMA, or with a\n TLB flush pending in their mm (NUMA "
+          "balancing's scan, mprotect(), fork()); each\n costs its round "
+          "the mainline flush)")
+    if any(s["mapping"].startswith("cow-fork,daemon") for s in summary):
+        print("(cow-fork,daemon: NUMA balancing skips copy-on-write pages "
+              "two processes map,\n so the parent promotes the hot quarter "
+              "with move_pages(2), as a tiering daemon would)")
     if any(s["workload"] == "tiering" for s in summary) and \
        config.get("memory_tiers", 0) < 2:
         print("(tiering: this guest has no slower memory tier, since only the "
