@@ -143,15 +143,17 @@ def table(arch, runs, summary, config):
           "shared VMA, or with a\n TLB flush pending in their mm (NUMA "
           "balancing's scan, mprotect(), fork()); each\n costs its round "
           "the mainline flush)")
-    if any(s["mapping"].startswith("cow-fork,daemon") for s in summary):
+    if any(s["mapping"].startswith("cow-fork,daemon") for s in summary) and \
+       config.get("memory_tiers", 0) >= 2:
         print("(cow-fork,daemon: NUMA balancing skips copy-on-write pages "
               "two processes map,\n so the parent promotes the hot quarter "
               "with move_pages(2), as a tiering daemon would)")
     if any(s["workload"] == "tiering" for s in summary) and \
        config.get("memory_tiers", 0) < 2:
         print("(tiering: this guest has no slower memory tier, since only the "
-              "x86_64 guest gets ACPI HMAT;\n its rows are classic NUMA "
-              "balancing, not tiering)")
+              "x86_64 guest gets ACPI HMAT;\n NUMA balancing never promotes "
+              "into a full node 0 there, so a tiering daemon moves\n the hot "
+              "quarter both ways with move_pages(2): the \"daemon\" rows)")
     if any(s["workload"] == "file-tiering" for s in summary) and \
        config.get("memory_tiers", 0) < 2:
         print("(file-tiering: with one memory tier reclaim would evict, so the "
