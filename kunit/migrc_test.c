@@ -836,41 +836,42 @@ static bool migrc_test_trim_upto_stub(struct migrc_batch *batch)
  */
 static void migrc_test_cap_clean_first(struct kunit *test)
 {
+	static const struct {
+		int seal;		/* batches of 4 pages to seal first */
+		int clean;		/* the trim drops batches 0 to clean - 1 */
+		unsigned long freed, left;
+		int flushes;
+	} steps[] = {
+		{ 3, 2, 8, 4, 0 },
+		{ 2, 3, 12, 0, 1 },
+	};
 	struct folio *f[5][4];
 	u64 gen[5];
-	int i;
+	int i, n = 0, s;
 
 	KUNIT_ASSERT_EQ(test, migrc_nr_reserved(), 0UL);
-	migrc_test_flushes = 0;
 	kunit_activate_static_stub(test, migrc_arch_flush, migrc_test_flush_stub);
 	kunit_activate_static_stub(test, migrc_arch_trim, migrc_test_trim_upto_stub);
-	for (i = 0; i < 3; i++) {
-		migrc_test_defer(test, first_memory_node, 4, f[i]);
-		gen[i] = migrc_read_gen();
+	for (s = 0; s < ARRAY_SIZE(steps); s++) {
+		WRITE_ONCE(migrc_max_pending_pages, totalram_pages());
+		for (i = 0; i < steps[s].seal; i++, n++) {
+			migrc_test_defer(test, first_memory_node, 4, f[n]);
+			gen[n] = migrc_read_gen();
+		}
+		migrc_test_clean_upto = gen[steps[s].clean - 1];
+		migrc_test_flushes = 0;
+		WRITE_ONCE(migrc_max_pending_pages, 14);
+		KUNIT_EXPECT_EQ_MSG(test, migrc_retire_over_cap(), steps[s].freed,
+				    "step %d", s);
+		KUNIT_EXPECT_EQ_MSG(test, migrc_test_flushes, steps[s].flushes,
+				    "step %d", s);
+		KUNIT_EXPECT_EQ_MSG(test, migrc_nr_pending(), steps[s].left,
+				    "step %d", s);
 	}
-	migrc_test_clean_upto = gen[1];
-	WRITE_ONCE(migrc_max_pending_pages, 14);
-	KUNIT_EXPECT_EQ(test, migrc_retire_over_cap(), 8UL);
-	KUNIT_EXPECT_EQ(test, migrc_test_flushes, 0);
-	KUNIT_EXPECT_EQ(test, migrc_nr_pending(), 4UL);
-	KUNIT_EXPECT_EQ(test, folio_ref_count(f[2][0]), 2);
-	migrc_test_release_all(test, f[0], 4);
-	migrc_test_release_all(test, f[1], 4);
-
-	WRITE_ONCE(migrc_max_pending_pages, totalram_pages());
-	for (i = 3; i < 5; i++) {
-		migrc_test_defer(test, first_memory_node, 4, f[i]);
-		gen[i] = migrc_read_gen();
-	}
-	migrc_test_clean_upto = gen[2];
-	WRITE_ONCE(migrc_max_pending_pages, 14);
-	KUNIT_EXPECT_EQ(test, migrc_retire_over_cap(), 12UL);
-	KUNIT_EXPECT_EQ(test, migrc_test_flushes, 1);
-	KUNIT_EXPECT_EQ(test, migrc_nr_pending(), 0UL);
 
 	WRITE_ONCE(migrc_max_pending_pages, totalram_pages());
 	migrc_retire_all(MIGRC_CAUSE_DRAIN);
-	for (i = 2; i < 5; i++)
+	for (i = 0; i < n; i++)
 		migrc_test_release_all(test, f[i], 4);
 }
 

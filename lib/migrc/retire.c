@@ -148,13 +148,22 @@ static unsigned long migrc_trim_list(struct list_head *list,
 
 /*
  * Free the folios of the batches on @victims (detached, flushed or
- * trimmed), then the batches.  Returns the pages freed.
+ * trimmed), then the batches; count @trimmed of them as needing no flush
+ * and @avoided as going without one of their own.  Returns the pages
+ * freed.
  */
 static unsigned long migrc_free_list(struct list_head *victims,
-				     enum migrc_cause cause)
+				     enum migrc_cause cause,
+				     unsigned long trimmed,
+				     unsigned long avoided)
 {
 	struct migrc_batch *batch, *next;
 	unsigned long pages = 0, batches = 0;
+
+	if (list_empty(victims))
+		return 0;
+	count_vm_events(MIGRC_RETIRE_TRIMMED, trimmed);
+	migrc_stat_add(MIGRC_STAT_FLUSH_AVOIDED, avoided);
 
 	/* Free on one CPU, so that the drain below finds them. */
 	migrate_disable();
@@ -236,12 +245,9 @@ static unsigned long migrc_retire_locked(migrc_select_t select, void *arg,
 		migrc_arch_flush(&all);
 		list_splice_tail(&dirty, &victims);
 	}
-	if (list_empty(&victims))
-		return 0;
-	count_vm_events(MIGRC_RETIRE_TRIMMED, trimmed);
 	/* Every batch but the one whose flush it was went without its own. */
-	migrc_stat_add(MIGRC_STAT_FLUSH_AVOIDED, trimmed + batches - !!batches);
-	return migrc_free_list(&victims, cause);
+	return migrc_free_list(&victims, cause, trimmed,
+			       trimmed + batches - !!batches);
 }
 
 /*
@@ -252,8 +258,7 @@ static unsigned long migrc_retire_locked(migrc_select_t select, void *arg,
  */
 static unsigned long migrc_retire_clean_locked(enum migrc_cause cause)
 {
-	struct migrc_batch *batch;
-	unsigned long trimmed, back = 0;
+	unsigned long trimmed, back;
 	LIST_HEAD(victims);
 	LIST_HEAD(dirty);
 
@@ -261,18 +266,13 @@ static unsigned long migrc_retire_clean_locked(enum migrc_cause cause)
 	migrc_detach(migrc_select_all, NULL, &victims);
 	trimmed = migrc_trim_list(&victims, &dirty);
 	if (!list_empty(&dirty)) {
-		list_for_each_entry(batch, &dirty, node)
-			back++;
+		back = list_count_nodes(&dirty);
 		spin_lock(&migrc_lock);
 		list_splice(&dirty, &migrc_pending);
 		WRITE_ONCE(migrc_nr_batches, migrc_nr_batches + back);
 		spin_unlock(&migrc_lock);
 	}
-	if (list_empty(&victims))
-		return 0;
-	count_vm_events(MIGRC_RETIRE_TRIMMED, trimmed);
-	migrc_stat_add(MIGRC_STAT_FLUSH_AVOIDED, trimmed);
-	return migrc_free_list(&victims, cause);
+	return migrc_free_list(&victims, cause, trimmed, trimmed);
 }
 
 unsigned long migrc_retire(migrc_select_t select, void *arg,
