@@ -867,6 +867,9 @@ static void migrc_test_cap_clean_first(struct kunit *test)
 				    "step %d", s);
 		KUNIT_EXPECT_EQ_MSG(test, migrc_nr_pending(), steps[s].left,
 				    "step %d", s);
+		/* The batches put back are still counted, the others not. */
+		KUNIT_EXPECT_EQ_MSG(test, migrc_nr_pending_batches(),
+				    steps[s].left / 4, "step %d", s);
 	}
 
 	WRITE_ONCE(migrc_max_pending_pages, totalram_pages());

@@ -33,10 +33,11 @@ static_assert(MIGRC_RETIRE_PRESSURE + MIGRC_CAUSE_DRAIN == MIGRC_RETIRE_DRAIN);
 DEFINE_SPINLOCK(migrc_lock);
 LIST_HEAD(migrc_pending);		/* sealed batches, oldest first */
 /*
- * Batches on migrc_pending.  Written under migrc_lock with WRITE_ONCE(),
- * read locklessly with READ_ONCE() only as a hint to skip taking the
- * locks when nothing is pending; a stale zero only delays a retirement to
- * the next caller (the age worker guarantees one).
+ * Batches on migrc_pending (and those a clean pass holds for a moment;
+ * see migrc_retire_clean_locked()).  Written under migrc_lock with
+ * WRITE_ONCE(), read locklessly with READ_ONCE() only as a hint to skip
+ * taking the locks when nothing is pending; a stale zero only delays a
+ * retirement to the next caller (the age worker guarantees one).
  */
 unsigned long migrc_nr_batches;
 static DEFINE_MUTEX(migrc_retire_mutex);
@@ -254,24 +255,27 @@ static unsigned long migrc_retire_locked(migrc_select_t select, void *arg,
  * Retire, without a flush, the pending batches that the trim shows
  * already invalidated everywhere; put the others back where they were.
  * They are older than anything sealed meanwhile, so the list stays in
- * generation order.
+ * generation order.  migrc_nr_batches keeps counting them while they are
+ * away: the age worker, which stops re-arming itself when it reads zero,
+ * must not miss the batches that come back.
  */
 static unsigned long migrc_retire_clean_locked(enum migrc_cause cause)
 {
-	unsigned long trimmed, back;
+	unsigned long trimmed;
 	LIST_HEAD(victims);
 	LIST_HEAD(dirty);
 
 	lockdep_assert_held(&migrc_retire_mutex);
-	migrc_detach(migrc_select_all, NULL, &victims);
+	spin_lock(&migrc_lock);
+	list_splice_init(&migrc_pending, &victims);
+	spin_unlock(&migrc_lock);
+
 	trimmed = migrc_trim_list(&victims, &dirty);
-	if (!list_empty(&dirty)) {
-		back = list_count_nodes(&dirty);
-		spin_lock(&migrc_lock);
-		list_splice(&dirty, &migrc_pending);
-		WRITE_ONCE(migrc_nr_batches, migrc_nr_batches + back);
-		spin_unlock(&migrc_lock);
-	}
+
+	spin_lock(&migrc_lock);
+	list_splice(&dirty, &migrc_pending);
+	WRITE_ONCE(migrc_nr_batches, migrc_nr_batches - trimmed);
+	spin_unlock(&migrc_lock);
 	return migrc_free_list(&victims, cause, trimmed, trimmed);
 }
 
