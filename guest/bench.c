@@ -151,7 +151,7 @@ static const char *const vmstat_keys[] = {
 	"refused_writable", "refused_shared", "refused_flush_pending",
 };
 
-/* The debugfs lines the refused_* keys are read from, in their order. */
+/* The debugfs lines the refused_* keys (the last ones) are read from, in order. */
 static const char *const refusal_lines[] = {
 	"ptes not deferred, writable:", "ptes not deferred, shared vma:",
 	"ptes not deferred, mm flush pending:",
