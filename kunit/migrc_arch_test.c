@@ -39,6 +39,7 @@ enum mat_op {
 	MAT_FOLD,	/* batch <- batch arg */
 	MAT_TRIM,	/* batch, clean pattern, generation */
 	MAT_FLUSH,	/* batch */
+	MAT_JOIN,	/* batch joins this task's batched unmap flush */
 };
 
 /* Per-CPU clean generations a trim step sees, relative to its @gen. */
@@ -65,6 +66,7 @@ struct mat_case {
 #define FOLD(dst, src)		{ MAT_FOLD, dst, src }
 #define TRIM(b, clean, g)	{ MAT_TRIM, b, clean, g }
 #define FLUSH(b)		{ MAT_FLUSH, b }
+#define JOIN(b)			{ MAT_JOIN, b }
 
 static const struct mat_case mat_cases[] = {
 	{ "add-flush",		{ ADD(0, 0), FLUSH(0) } },
@@ -93,6 +95,11 @@ static const struct mat_case mat_cases[] = {
 	{ "flush-then-reuse",	{ ADD(0, 0), FLUSH(0), ADD(0, 5), FLUSH(0) } },
 	{ "flush-both",		{ ADD(0, 0), ADD(1, 1), FLUSH(1), FOLD(0, 1),
 				  FLUSH(0) } },
+	{ "join-then-flush",	{ ADD(0, 0), ADD(0, 3), JOIN(0), ADD(0, 4),
+				  TRIM(0, MAT_NONE_CLEAN, 3), FLUSH(0) } },
+	{ "join-folded",	{ ADD(0, 1), ADD(1, 2), FOLD(0, 1), JOIN(0),
+				  FLUSH(0) } },
+	{ "join-empty",		{ JOIN(0) } },
 };
 
 static void mat_case_desc(const struct mat_case *c, char *desc)
@@ -265,6 +272,14 @@ static void mat_stub_arch(struct kunit *test)
 {
 }
 
+/* arm64 leaves nothing to the unmap flush: the core flushes the batch. */
+static void mat_expect_join(struct kunit *test, const struct mat_model *m,
+			    bool joined, int step)
+{
+	KUNIT_EXPECT_FALSE_MSG(test, joined, "step %d", step);
+	KUNIT_EXPECT_FALSE_MSG(test, current->tlb_ubc.flush_required, "step %d", step);
+}
+
 #else /* the cpumask backends: x86, riscv */
 
 struct mat_model {
@@ -343,6 +358,26 @@ static void mat_expect_flush_cost(struct kunit *test, const struct mat_model *m,
 	KUNIT_EXPECT_EQ_MSG(test, rounds, cpus ? 1UL : 0UL, "step %d", step);
 }
 
+/*
+ * The unmap flush now covers exactly the batch's CPUs (the task had none
+ * pending before), and the batch keeps them.  The test then drops what it
+ * handed over: nothing of it was cached anywhere.
+ */
+static void mat_expect_join(struct kunit *test, const struct mat_model *m,
+			    bool joined, int step)
+{
+	struct tlbflush_unmap_batch *tlb_ubc = &current->tlb_ubc;
+
+	KUNIT_EXPECT_TRUE_MSG(test, joined, "step %d", step);
+	KUNIT_EXPECT_TRUE_MSG(test, tlb_ubc->flush_required, "step %d", step);
+	KUNIT_EXPECT_TRUE_MSG(test, cpumask_equal(&m->cpus, &tlb_ubc->arch.cpumask),
+			      "step %d: the unmap flush has CPUs %*pbl, want %*pbl",
+			      step, cpumask_pr_args(&tlb_ubc->arch.cpumask),
+			      cpumask_pr_args(&m->cpus));
+	cpumask_clear(&tlb_ubc->arch.cpumask);
+	tlb_ubc->flush_required = false;
+}
+
 #ifdef CONFIG_X86
 /* The generic cases leave every CPU behind each mm's tlb_gen. */
 static u64 mat_ctx_behind_stub(int cpu, u64 ctx_id)
@@ -393,7 +428,7 @@ static void mat_test_contract(struct kunit *test)
 		struct arch_migrc_batch *batch = &b[s->batch];
 		struct mat_model *model = &m[s->batch];
 		unsigned long rounds, cpus;
-		bool empty;
+		bool empty, joined;
 
 		switch (s->op) {
 		case MAT_ADD:
@@ -419,6 +454,11 @@ static void mat_test_contract(struct kunit *test)
 			cpus = mat_event(MIGRC_FLUSH_CPUS) - cpus;
 			mat_expect_flush_cost(test, model, rounds, cpus, i);
 			mat_model_flush(model);
+			break;
+		case MAT_JOIN:
+			KUNIT_ASSERT_FALSE(test, current->tlb_ubc.flush_required);
+			joined = migrc_arch_join_unmap_flush(batch);
+			mat_expect_join(test, model, joined, i);
 			break;
 		case MAT_END:
 			break;

@@ -1031,19 +1031,33 @@ static void migrc_test_backend_add_flush(struct kunit *test)
 	mmput(mm);
 }
 
+static bool migrc_test_join_answer;
+static int migrc_test_joins;
+
+static bool migrc_test_join_stub(struct arch_migrc_batch *arch)
+{
+	migrc_test_joins++;
+	return migrc_test_join_answer;
+}
+
 /*
  * One folio's entries, as try_to_migrate_one() hands them over: read-only
- * ones defer until a writable one shows up; then what was deferred is
- * flushed at once and the rest goes the mainline way.  Inaccessible
- * entries need nothing.  Each refusal is counted by its reason, once.
+ * ones defer until a writable one shows up; then what was deferred joins
+ * the unmap flush (@param true) or, where the arch cannot do that, is
+ * flushed at once (@param false), and the rest goes the mainline way.
+ * Inaccessible entries need nothing.  Each refusal is counted by its
+ * reason, once.
  */
 static void migrc_test_defer_pte_ineligible_halfway(struct kunit *test)
 {
+	bool joins = *(const bool *)test->param_value;
 	struct mm_struct *mm = migrc_test_mm(test);
 	struct migrc_batch *batch = migrc_batch_open(1);
 	struct page *page = alloc_page(GFP_KERNEL);
 	unsigned long writable = migrc_refused(MIGRC_REFUSED_WRITABLE);
 	unsigned long shared = migrc_refused(MIGRC_REFUSED_SHARED);
+	long refused = migrc_test_stat(MIGRC_STAT_INELIGIBLE_FLUSH);
+	long joined = migrc_test_stat(MIGRC_STAT_INELIGIBLE_JOINED);
 	pte_t ro, rw;
 	u8 state = MIGRC_FOLIO_MAYBE;
 
@@ -1052,7 +1066,11 @@ static void migrc_test_defer_pte_ineligible_halfway(struct kunit *test)
 	ro = pfn_pte(page_to_pfn(page), vm_get_page_prot(VM_READ));
 	rw = pfn_pte(page_to_pfn(page), vm_get_page_prot(VM_READ | VM_WRITE | VM_SHARED));
 	migrc_test_flushes = 0;
+	migrc_test_joins = 0;
+	migrc_test_join_answer = joins;
 	kunit_activate_static_stub(test, migrc_arch_flush, migrc_test_flush_stub);
+	kunit_activate_static_stub(test, migrc_arch_join_unmap_flush,
+				   migrc_test_join_stub);
 
 	KUNIT_EXPECT_EQ(test, migrc_defer_pte(batch, &state, mm, false, __pte(0), 0x1000),
 			MIGRC_PTE_NONE);
@@ -1061,29 +1079,46 @@ static void migrc_test_defer_pte_ineligible_halfway(struct kunit *test)
 			MIGRC_PTE_DEFERRED);
 	KUNIT_EXPECT_EQ(test, state, MIGRC_FOLIO_DEFERRED);
 	KUNIT_EXPECT_TRUE(test, migrc_mm_pending(mm));
-	KUNIT_EXPECT_EQ(test, migrc_test_flushes, 0);
+	KUNIT_EXPECT_EQ(test, migrc_test_joins + migrc_test_flushes, 0);
 
-	/* Writable: the deferred entries are flushed now, once. */
+	/* Writable: the deferred entries are handed over once. */
 	KUNIT_EXPECT_EQ(test, migrc_defer_pte(batch, &state, mm, false, rw, 0x2000),
 			MIGRC_PTE_MAINLINE);
 	KUNIT_EXPECT_EQ(test, state, MIGRC_FOLIO_NO);
-	KUNIT_EXPECT_EQ(test, migrc_test_flushes, 1);
+	KUNIT_EXPECT_EQ(test, migrc_test_joins, 1);
+	KUNIT_EXPECT_EQ(test, migrc_test_flushes, joins ? 0 : 1);
 	KUNIT_EXPECT_EQ(test, migrc_defer_pte(batch, &state, mm, false, ro, 0x3000),
 			MIGRC_PTE_MAINLINE);
-	KUNIT_EXPECT_EQ(test, migrc_test_flushes, 1);
+	KUNIT_EXPECT_EQ(test, migrc_test_joins, 1);
+	KUNIT_EXPECT_EQ(test, migrc_test_flushes, joins ? 0 : 1);
 	KUNIT_EXPECT_EQ(test, migrc_refused(MIGRC_REFUSED_WRITABLE) - writable, 1UL);
+	KUNIT_EXPECT_EQ(test, migrc_test_stat(MIGRC_STAT_INELIGIBLE_FLUSH) - refused, 1L);
+	KUNIT_EXPECT_EQ(test, migrc_test_stat(MIGRC_STAT_INELIGIBLE_JOINED) - joined,
+			joins ? 1L : 0L);
 
 	/* A VM_SHARED mapping is ineligible even when read-only. */
 	state = MIGRC_FOLIO_MAYBE;
 	KUNIT_EXPECT_EQ(test, migrc_defer_pte(batch, &state, mm, true, ro, 0x4000),
 			MIGRC_PTE_MAINLINE);
-	KUNIT_EXPECT_EQ(test, migrc_test_flushes, 1);	/* nothing was deferred */
+	/* Nothing was deferred for this folio. */
+	KUNIT_EXPECT_EQ(test, migrc_test_joins, 1);
+	KUNIT_EXPECT_EQ(test, migrc_test_flushes, joins ? 0 : 1);
 	KUNIT_EXPECT_EQ(test, migrc_refused(MIGRC_REFUSED_SHARED) - shared, 1UL);
 
 	migrc_batch_seal(batch);
 	__free_page(page);
 	mmput(mm);
 }
+
+static const bool migrc_test_join_params[] = { true, false };
+
+static void migrc_test_join_desc(const bool *joins, char *desc)
+{
+	strscpy(desc, *joins ? "joins the unmap flush" : "flushes at once",
+		KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(migrc_test_join, migrc_test_join_params, migrc_test_join_desc);
 
 /* ------------------------------------------------------------------ */
 /* Control */
@@ -1398,7 +1433,8 @@ static struct kunit_case migrc_test_cases[] = {
 	KUNIT_CASE(migrc_test_mm_flush_race),
 	KUNIT_CASE(migrc_test_mm_seq_wrap),
 	KUNIT_CASE(migrc_test_backend_add_flush),
-	KUNIT_CASE(migrc_test_defer_pte_ineligible_halfway),
+	KUNIT_CASE_PARAM(migrc_test_defer_pte_ineligible_halfway,
+			 migrc_test_join_gen_params),
 	KUNIT_CASE(migrc_test_disable_drains),
 	KUNIT_CASE(migrc_test_seal_after_disable),
 	KUNIT_CASE_PARAM(migrc_test_knob_parse, migrc_knob_gen_params),

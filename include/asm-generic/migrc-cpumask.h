@@ -42,6 +42,19 @@ static inline void arch_migrc_fold(struct arch_migrc_batch *dst,
 	cpumask_or(&dst->ubc.cpumask, &dst->ubc.cpumask, &src->ubc.cpumask);
 }
 
+/*
+ * The batch is what arch_tlbbatch_add_pending() would have made of its
+ * PTEs: the unmap flush covers them once it has the batch's CPUs.
+ */
+#define arch_migrc_join_unmap_flush arch_migrc_join_unmap_flush
+static inline bool
+arch_migrc_join_unmap_flush(struct arch_tlbflush_unmap_batch *ubc,
+			    const struct arch_migrc_batch *batch)
+{
+	cpumask_or(&ubc->cpumask, &ubc->cpumask, &batch->ubc.cpumask);
+	return true;
+}
+
 static inline bool arch_migrc_trim(struct arch_migrc_batch *batch, u64 gen)
 {
 	return migrc_trim_cpumask(&batch->ubc.cpumask, gen);

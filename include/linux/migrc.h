@@ -102,7 +102,7 @@ enum migrc_flush_point {
  * @MIGRC_HOOK_BATCHED: deferral bumping mm->tlb_flush_batched, which makes
  *	flush_tlb_batched_pending() cover zap, mremap, mprotect and madvise
  * @MIGRC_HOOK_INELIGIBLE: flushing the read-only entries already deferred
- *	for a folio that turns out to have a writable mapping
+ *	for a folio that turns out to have an entry migrc must not defer
  * @MIGRC_HOOK_PRESSURE: retirement by the allocator slow path and kswapd
  * @MIGRC_HOOK_OFFLINE: retirement before CPU or memory offline and suspend
  * @MIGRC_HOOK_FLUSH_PENDING: not trusting a read-only PTE of an mm with a
@@ -204,6 +204,14 @@ enum migrc_pte {
  *	sent with migrc_count_flush().  Process context with interrupts
  *	enabled (it may send IPIs); may be called with a spinlock held.
  *
+ * arch_migrc_join_unmap_flush(ubc, batch) (optional; default false)
+ *	Make the next arch_tlbbatch_flush() of @ubc, the current task's
+ *	batched unmap flush, also invalidate everything @batch describes, and
+ *	return true; @batch is left as it is.  Return false if the arch
+ *	cannot: the core then calls arch_migrc_flush().  Sends nothing.
+ *	Called under the PTE lock, or with a folio locked, before the unmap
+ *	phase of a migration ends.
+ *
  * arch_migrc_flush_mm(mm) (optional; default flush_tlb_mm())
  *	Invalidate every translation of @mm on every CPU that may hold one.
  *	Same context rules as arch_migrc_flush().
@@ -225,8 +233,8 @@ enum migrc_pte {
  *	needs no flush of its own.
  *
  * <asm/migrc.h> must define ARCH_MIGRC_NAME, the backend's name.  It may
- * override arch_migrc_flush_mm, arch_migrc_flush_all and
- * arch_migrc_write_fault_flushes.
+ * override arch_migrc_join_unmap_flush, arch_migrc_flush_mm,
+ * arch_migrc_flush_all and arch_migrc_write_fault_flushes.
  */
 
 /*
@@ -525,6 +533,7 @@ void migrc_debug_ptes_set(struct mm_struct *mm, pte_t *ptep, pte_t pte,
 void migrc_debug_pte_flushed(struct mm_struct *mm, pte_t *ptep);
 void migrc_debug_pte_unmapped(struct mm_struct *mm, pte_t *ptep);
 void migrc_debug_unmap_flushed(void);
+void migrc_debug_join_unmap_flush(struct migrc_batch *batch);
 void migrc_debug_forget(struct migrc_batch *batch);
 void migrc_debug_forget_mm(struct mm_struct *mm);
 bool migrc_debug_check_folio(struct folio *folio);
@@ -539,6 +548,7 @@ static inline void migrc_debug_ptes_set(struct mm_struct *mm, pte_t *ptep,
 static inline void migrc_debug_pte_flushed(struct mm_struct *mm, pte_t *ptep) { }
 static inline void migrc_debug_pte_unmapped(struct mm_struct *mm, pte_t *ptep) { }
 static inline void migrc_debug_unmap_flushed(void) { }
+static inline void migrc_debug_join_unmap_flush(struct migrc_batch *batch) { }
 static inline void migrc_debug_forget(struct migrc_batch *batch) { }
 static inline void migrc_debug_forget_mm(struct mm_struct *mm) { }
 static inline bool migrc_debug_check_folio(struct folio *folio) { return true; }

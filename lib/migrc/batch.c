@@ -122,23 +122,38 @@ struct migrc_batch *migrc_round_open(unsigned long max_pages)
 EXPORT_SYMBOL_IF_KUNIT(migrc_round_open);
 
 /**
- * migrc_batch_flush() - invalidate what an open batch recorded, now
- * @batch: the open batch
+ * migrc_batch_flush() - have what an open batch recorded invalidated before
+ *	the copy
+ * @batch: the current task's open batch
  *
- * For a folio found to have a writable mapping after some of its
- * read-only entries were deferred: it will be freed the mainline way, so
- * what was deferred must go now.  Flushes everything @batch recorded so
- * far, which also makes its other folios safe early.
+ * For a folio found ineligible after some of its read-only entries were
+ * deferred: it will be copied and freed the mainline way, so the entries
+ * deferred for it must be gone before it is copied.  The batched unmap
+ * flush that ends the unmap phase (try_to_unmap_flush() in
+ * migrate_pages_batch()) comes before any copy, and mainline sends it
+ * anyway for the entry that was refused.  Where the arch can, every CPU
+ * @batch recorded joins that flush (arch_migrc_join_unmap_flush()); an
+ * early flush of its own would be a second IPI round or SBI call.
+ * Otherwise (arm64) @batch is flushed now.
  *
- * Context: process context with interrupts enabled; may hold the PTE lock.
+ * A joined @batch keeps what it recorded, so its other folios still retire
+ * the usual way; the unmap flush may just let the trim drop CPUs early.
+ *
+ * Context: process context with interrupts enabled, inside a migration
+ * round (before its try_to_unmap_flush()); may hold the PTE lock.
  */
 void migrc_batch_flush(struct migrc_batch *batch)
 {
 	if (migrc_hook_disabled(MIGRC_HOOK_INELIGIBLE))
 		return;
+	migrc_stat_inc(MIGRC_STAT_INELIGIBLE_FLUSH);
+	if (migrc_arch_join_unmap_flush(&batch->arch)) {
+		migrc_debug_join_unmap_flush(batch);
+		migrc_stat_inc(MIGRC_STAT_INELIGIBLE_JOINED);
+		return;
+	}
 	migrc_arch_flush(&batch->arch);
 	migrc_debug_forget(batch);
-	migrc_stat_inc(MIGRC_STAT_INELIGIBLE_FLUSH);
 }
 EXPORT_SYMBOL_IF_KUNIT(migrc_batch_flush);
 
@@ -196,8 +211,8 @@ static bool migrc_flush_pending(struct mm_struct *mm, pte_t pteval)
  * @batch: a CPU that still caches it can only read the old folio, which
  * the batch keeps unchanged until it retires.  A writable entry makes the
  * folio ineligible: it is flushed at the end of the unmap phase and freed
- * as in mainline, so the read-only entries already deferred for it are
- * flushed now.
+ * as in mainline, and so are the read-only entries already deferred for it
+ * (migrc_batch_flush()).
  *
  * A read-only PTE of an anonymous folio proves nothing while @mm has a
  * TLB flush pending: the PTE may have been write-protected (mprotect(), a

@@ -51,6 +51,7 @@
 #include <linux/migrc.h>
 #include <linux/mm.h>
 #include <linux/percpu.h>
+#include <linux/sched.h>
 #include <linux/vmstat.h>
 #include <asm/tlbflush.h>
 
@@ -275,6 +276,29 @@ noinline void migrc_arch_flush(struct arch_migrc_batch *arch)
 	arch_migrc_flush(arch);
 }
 EXPORT_SYMBOL_IF_KUNIT(migrc_arch_flush);
+
+/* May be overridden by <asm/migrc.h>. */
+#ifndef arch_migrc_join_unmap_flush
+static inline bool
+arch_migrc_join_unmap_flush(struct arch_tlbflush_unmap_batch *ubc,
+			    const struct arch_migrc_batch *batch)
+{
+	return false;
+}
+#endif
+
+/* Make the current task's try_to_unmap_flush() cover @arch too, if it can. */
+noinline bool migrc_arch_join_unmap_flush(struct arch_migrc_batch *arch)
+{
+	struct tlbflush_unmap_batch *tlb_ubc = &current->tlb_ubc;
+
+	KUNIT_STATIC_STUB_REDIRECT(migrc_arch_join_unmap_flush, arch);
+	if (!arch_migrc_join_unmap_flush(&tlb_ubc->arch, arch))
+		return false;
+	tlb_ubc->flush_required = true;
+	return true;
+}
+EXPORT_SYMBOL_IF_KUNIT(migrc_arch_join_unmap_flush);
 
 noinline void migrc_arch_flush_mm(struct mm_struct *mm)
 {

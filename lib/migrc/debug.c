@@ -343,6 +343,31 @@ void migrc_debug_unmap_flushed(void)
 EXPORT_SYMBOL(migrc_debug_unmap_flushed);
 
 /**
+ * migrc_debug_join_unmap_flush() - @batch joined the batched unmap flush
+ * @batch: the current task's open batch
+ *
+ * Its slots are checked as before until the current task's
+ * try_to_unmap_flush() has run, and forgotten there, as if try_to_unmap()
+ * had cleared them.  Slots @batch records later are not affected.
+ *
+ * Context: process context; may hold the PTE lock.
+ */
+void migrc_debug_join_unmap_flush(struct migrc_batch *batch)
+{
+	struct migrc_debug_rec *rec;
+	unsigned long flags;
+	int bkt;
+
+	if (!atomic_read(&migrc_debug_nr))
+		return;
+	raw_spin_lock_irqsave(&migrc_debug_lock, flags);
+	hash_for_each(migrc_debug_hash, bkt, rec, node)
+		if (rec->batch == batch && !rec->unmapper)
+			rec->unmapper = current;
+	raw_spin_unlock_irqrestore(&migrc_debug_lock, flags);
+}
+
+/**
  * migrc_debug_forget() - @batch was flushed: its PTEs are checked no more
  * @batch: the batch, retiring or flushed early
  *

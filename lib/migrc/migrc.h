@@ -33,7 +33,8 @@ enum migrc_stat {
 	MIGRC_STAT_FREED_PAGES,		/* pages freed by retirement */
 	MIGRC_STAT_FLUSH_AVOIDED,	/* batches retired without a flush of their own */
 	MIGRC_STAT_CAP_REFUSED,		/* rounds that did not defer: cap reached */
-	MIGRC_STAT_INELIGIBLE_FLUSH,	/* folios found writable after deferring */
+	MIGRC_STAT_INELIGIBLE_FLUSH,	/* folios refused after deferring */
+	MIGRC_STAT_INELIGIBLE_JOINED,	/* ... whose entries joined the unmap flush */
 	MIGRC_STAT_FP_FIRST,		/* mm flushes by flush point, ... */
 	MIGRC_STAT_FP_LAST = MIGRC_STAT_FP_FIRST + NR_MIGRC_FLUSH_POINTS - 1,
 	MIGRC_STAT_COUNT
@@ -75,6 +76,7 @@ static inline void migrc_stat_add(enum migrc_stat item, long nr)
 extern atomic64_t migrc_gen;
 bool migrc_arch_trim(struct migrc_batch *batch);
 void migrc_arch_flush(struct arch_migrc_batch *arch);
+bool migrc_arch_join_unmap_flush(struct arch_migrc_batch *arch);
 void migrc_arch_flush_mm(struct mm_struct *mm);
 void migrc_arch_flush_all(void);
 void migrc_flush_all(void);

@@ -93,6 +93,19 @@ static inline void arch_migrc_fold(struct arch_migrc_batch *dst,
 	x86_migrc_fold(dst, src);
 }
 
+/*
+ * Deferring bumped each mm's tlb_gen as arch_tlbbatch_add_pending() does:
+ * the unmap flush covers the batch's PTEs once it has the batch's CPUs.
+ */
+#define arch_migrc_join_unmap_flush arch_migrc_join_unmap_flush
+static inline bool
+arch_migrc_join_unmap_flush(struct arch_tlbflush_unmap_batch *ubc,
+			    const struct arch_migrc_batch *batch)
+{
+	cpumask_or(&ubc->cpumask, &ubc->cpumask, &batch->ubc.cpumask);
+	return true;
+}
+
 static inline bool arch_migrc_trim(struct arch_migrc_batch *batch, u64 gen)
 {
 	return x86_migrc_trim(batch, gen);
