@@ -800,6 +800,136 @@ static void migrc_mm_test_flush_pending(struct kunit *test)
 }
 
 /*
+ * A writable page of another mm, run by one CPU, on which no reader runs
+ * while the migration does (the CPU stays in the mm's cpumask: on x86 it
+ * leaves it when it switches to another mm).
+ */
+struct mt_other {
+	struct mm_struct *mm;
+	struct list_head folios;
+	int nid;
+	int ret;
+	bool stop;
+	struct completion ready, done;
+};
+
+static int mt_other_fn(void *arg)
+{
+	struct mt_other *o = arg;
+	unsigned long addr;
+
+	kthread_use_mm(o->mm);
+	addr = vm_mmap(NULL, 0, PAGE_SIZE, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, 0);
+	if (IS_ERR_VALUE(addr))
+		o->ret = (int)addr;
+	else if (put_user(MT_OLD, (u64 __user *)addr))
+		o->ret = -EFAULT;
+	else if (migrc_kunit_isolate(addr, 0, 1, &o->folios, &o->nid) != 1)
+		o->ret = -EBUSY;
+	/* Interrupts stay on: the flush IPIs get through. */
+	preempt_disable();
+	complete(&o->ready);
+	while (!o->ret && !READ_ONCE(o->stop))
+		cpu_relax();
+	preempt_enable();
+	kthread_unuse_mm(o->mm);
+	complete(&o->done);
+	return 0;
+}
+
+static void mt_other_mmput(void *mm)
+{
+	mmput(mm);
+}
+
+/* Write through the kernel mapping: no PTE changes, no flush point runs. */
+static int mt_write_kernel(struct mt *mt, int i)
+{
+	struct page *page;
+	u64 *p;
+
+	if (get_user_pages_unlocked((unsigned long)mt_page(mt, i), 1, &page, 0) != 1)
+		return -EFAULT;
+	p = kmap_local_page(page);
+	WRITE_ONCE(*p, MT_NEW);
+	kunmap_local(p);
+	put_page(page);
+	return 0;
+}
+
+/*
+ * A round whose unmap phase flushes anyway, here for a writable page of
+ * another mm, takes the readers' deferred entries along (x86, riscv) and
+ * keeps nothing: its old folios are freed at once.  Nothing flushes the
+ * readers' CPUs after it, and the new data is written through the kernel
+ * mapping, past every flush point: a reader still translating to an old
+ * folio would read the old data.  arm64 cannot join that flush; its round
+ * keeps the folios, and a flush point (migrc_flush_mm()) runs before the
+ * write.
+ */
+static void migrc_mm_test_unmap_flush_takes_batch(struct kunit *test)
+{
+	struct mt *mt = mt_setup(test, PROT_READ);
+	struct mt_other *o = kunit_kzalloc(test, sizeof(*o), GFP_KERNEL);
+#ifdef arch_migrc_join_unmap_flush
+	const bool joins = true;
+#else
+	const bool joins = false;
+#endif
+	unsigned long pending = migrc_nr_pending();
+	unsigned long rounds = migrc_kunit_event(MIGRC_FLUSH_ROUNDS);
+	long freed = atomic_long_read(&migrc_stats.counter[MIGRC_STAT_UNMAP_FLUSHED]);
+	struct task_struct *task;
+	struct mt_migrate m;
+	int nid = NUMA_NO_NODE;
+
+	KUNIT_ASSERT_NOT_NULL(test, o);
+	o->mm = mm_alloc();
+	KUNIT_ASSERT_NOT_NULL(test, o->mm);
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, mt_other_mmput, o->mm));
+	o->mm->task_size = TASK_SIZE;
+	arch_pick_mmap_layout(o->mm, &current->signal->rlim[RLIMIT_STACK]);
+	INIT_LIST_HEAD(&o->folios);
+	o->nid = NUMA_NO_NODE;
+	init_completion(&o->ready);
+	init_completion(&o->done);
+
+	/*
+	 * The readers pin this thread to its CPU.  The other mm runs on
+	 * another one, so that its flush is batched (x86 flushes an mm only
+	 * this CPU runs at once) and goes to that CPU alone.
+	 */
+	mt_start_readers(mt);
+	mt_migrate_init(&m);
+	KUNIT_ASSERT_EQ(test, migrc_kunit_isolate(mt->addr, 0, mt->nr, &m.folios, &nid), mt->nr);
+	m.mtc.nid = mt_other_node(nid);
+	KUNIT_ASSERT_NE(test, m.mtc.nid, NUMA_NO_NODE);
+	task = kthread_create(mt_other_fn, o, "migrc-mt-other");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(task));
+	kthread_bind(task, cpumask_any_but(cpu_online_mask, mt->rd.test_cpu));
+	wake_up_process(task);
+	wait_for_completion(&o->ready);
+	if (!o->ret) {
+		list_splice_tail_init(&o->folios, &m.folios);
+		m.ret = migrate_pages(&m.folios, alloc_migration_target, NULL,
+				      (unsigned long)&m.mtc, MIGRATE_SYNC, MR_SYSCALL, NULL);
+	}
+	WRITE_ONCE(o->stop, true);
+	wait_for_completion(&o->done);
+	KUNIT_ASSERT_EQ(test, o->ret, 0);
+	KUNIT_ASSERT_EQ(test, m.ret, 0);
+	KUNIT_EXPECT_EQ(test, migrc_kunit_event(MIGRC_FLUSH_ROUNDS) - rounds, 0UL);
+	KUNIT_EXPECT_EQ(test, migrc_nr_pending() - pending,
+			joins ? 0UL : (unsigned long)mt->nr);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&migrc_stats.counter[MIGRC_STAT_UNMAP_FLUSHED]) -
+			freed, joins ? (long)mt->nr : 0L);
+	if (!joins)
+		migrc_flush_mm(mt->rd.mm, MIGRC_FP_OTHER);
+	mt_write_and_check(mt, mt_write_kernel);
+}
+
+/*
  * A migration that fails after unmap maps the old page again: nothing is
  * kept for it, and the pages that did move stay correct.  A reference the
  * test holds on page 0 makes its move fail after its unmap.
@@ -1499,6 +1629,7 @@ static struct kunit_case migrc_mm_test_cases[] = {
 	KUNIT_CASE(migrc_mm_test_mremap),
 	KUNIT_CASE(migrc_mm_test_writable_not_deferred),
 	KUNIT_CASE(migrc_mm_test_flush_pending),
+	KUNIT_CASE(migrc_mm_test_unmap_flush_takes_batch),
 	KUNIT_CASE(migrc_mm_test_fail_after_unmap),
 	KUNIT_CASE(migrc_mm_test_switch_off),
 	KUNIT_CASE(migrc_mm_test_cpu_offline),

@@ -1120,6 +1120,76 @@ static void migrc_test_join_desc(const bool *joins, char *desc)
 
 KUNIT_ARRAY_PARAM(migrc_test_join, migrc_test_join_params, migrc_test_join_desc);
 
+/*
+ * The round's unmap flush takes the batch along when it goes out anyway
+ * and the arch can join it: the old folios are then freed at once, not
+ * kept.  A PTE recorded after the join is not covered by it.
+ */
+struct migrc_unmap_flush_case {
+	const char *name;
+	bool flush_required;	/* the unmap phase flushes anyway */
+	bool arch_joins;	/* what the arch answers */
+	bool pte_after;		/* another PTE is recorded after the join */
+	bool freed;		/* the folio is freed at once */
+	int joins;		/* times the arch was asked */
+};
+
+static const struct migrc_unmap_flush_case migrc_unmap_flush_cases[] = {
+	{ "flush-out-arch-joins",	true,	true,	false,	true,	1 },
+	{ "flush-out-arch-declines",	true,	false,	false,	false,	1 },
+	{ "no-flush-out",		false,	true,	false,	false,	0 },
+	{ "pte-after-the-join",		true,	true,	true,	false,	1 },
+};
+
+static void migrc_unmap_flush_desc(const struct migrc_unmap_flush_case *c,
+				   char *desc)
+{
+	strscpy(desc, c->name, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(migrc_unmap_flush, migrc_unmap_flush_cases, migrc_unmap_flush_desc);
+
+static void migrc_test_unmap_flush(struct kunit *test)
+{
+	const struct migrc_unmap_flush_case *c = test->param_value;
+	struct tlbflush_unmap_batch *tlb_ubc = &current->tlb_ubc;
+	struct mm_struct *mm = migrc_test_mm(test);
+	struct migrc_batch *batch = migrc_batch_open(1);
+	struct folio *folio = migrc_test_folio(test, first_memory_node);
+	long freed = migrc_test_stat(MIGRC_STAT_UNMAP_FLUSHED);
+	unsigned long pending = migrc_nr_pending();
+	bool saved = tlb_ubc->flush_required;
+
+	KUNIT_ASSERT_NOT_NULL(test, batch);
+	migrc_test_joins = 0;
+	migrc_test_join_answer = c->arch_joins;
+	kunit_activate_static_stub(test, migrc_arch_join_unmap_flush,
+				   migrc_test_join_stub);
+
+	/* Nothing recorded: nothing to hand over. */
+	tlb_ubc->flush_required = true;
+	migrc_batch_unmap_flush(batch);
+	KUNIT_EXPECT_EQ(test, migrc_test_joins, 0);
+
+	migrc_batch_add_pte(batch, mm, 0x1000);
+	tlb_ubc->flush_required = c->flush_required;
+	migrc_batch_unmap_flush(batch);
+	tlb_ubc->flush_required = saved;
+	KUNIT_EXPECT_EQ(test, migrc_test_joins, c->joins);
+	if (c->pte_after)
+		migrc_batch_add_pte(batch, mm, 0x2000);
+
+	migrc_batch_add_folio(batch, folio);
+	KUNIT_EXPECT_EQ(test, migrc_test_stat(MIGRC_STAT_UNMAP_FLUSHED) - freed,
+			c->freed ? 1L : 0L);
+	KUNIT_EXPECT_EQ(test, migrc_nr_pending() - pending, c->freed ? 0UL : 1UL);
+	migrc_batch_seal(batch);
+	if (!c->freed)
+		KUNIT_EXPECT_EQ(test, migrc_retire_all(MIGRC_CAUSE_DRAIN), 1UL);
+	KUNIT_EXPECT_TRUE(test, migrc_test_release(folio));
+	mmput(mm);
+}
+
 /* ------------------------------------------------------------------ */
 /* Control */
 
@@ -1435,6 +1505,7 @@ static struct kunit_case migrc_test_cases[] = {
 	KUNIT_CASE(migrc_test_backend_add_flush),
 	KUNIT_CASE_PARAM(migrc_test_defer_pte_ineligible_halfway,
 			 migrc_test_join_gen_params),
+	KUNIT_CASE_PARAM(migrc_test_unmap_flush, migrc_unmap_flush_gen_params),
 	KUNIT_CASE(migrc_test_disable_drains),
 	KUNIT_CASE(migrc_test_seal_after_disable),
 	KUNIT_CASE_PARAM(migrc_test_knob_parse, migrc_knob_gen_params),

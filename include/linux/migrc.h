@@ -268,6 +268,9 @@ void migrc_count_tlbbatch(unsigned int rounds, unsigned int cpus);
  * @nr_pages: pages held in @folios
  * @nodes: nodes whose memory @folios hold
  * @zones: zone indexes (bit per enum zone_type) of those pages
+ * @nr_ptes: PTEs recorded while open
+ * @covered: the batched unmap flush of the round took every PTE recorded
+ *	so far along (migrc_batch_unmap_flush()): nothing needs keeping
  *
  * A batch is opened (migrc_batch_open()) by the task that migrates, filled
  * by it alone while open, and sealed once (migrc_batch_seal()), after which
@@ -283,6 +286,8 @@ struct migrc_batch {
 	unsigned long		nr_pages;
 	nodemask_t		nodes;
 	unsigned long		zones;
+	unsigned long		nr_ptes;
+	bool			covered;
 };
 
 #ifndef arch_migrc_write_fault_flushes
@@ -372,6 +377,7 @@ void migrc_batch_add_pte(struct migrc_batch *batch, struct mm_struct *mm,
 void migrc_batch_add_folio(struct migrc_batch *batch, struct folio *folio);
 void migrc_batch_seal(struct migrc_batch *batch);
 void migrc_batch_flush(struct migrc_batch *batch);
+void migrc_batch_unmap_flush(struct migrc_batch *batch);
 
 bool migrc_file_folio_eligible(struct folio *folio);
 bool migrc_file_unmap_end(struct migrc_batch *batch, struct folio *folio);
@@ -485,6 +491,8 @@ static inline void migrc_batch_add_folio(struct migrc_batch *batch,
 static inline void migrc_batch_seal(struct migrc_batch *batch) { }
 
 static inline void migrc_batch_flush(struct migrc_batch *batch) { }
+
+static inline void migrc_batch_unmap_flush(struct migrc_batch *batch) { }
 
 static inline void migrc_count_tlbbatch_add(void) { }
 

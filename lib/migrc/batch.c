@@ -78,6 +78,8 @@ static struct migrc_batch *__migrc_batch_open(unsigned long max_pages,
 	batch->nr_pages = 0;
 	nodes_clear(batch->nodes);
 	batch->zones = 0;
+	batch->nr_ptes = 0;
+	batch->covered = false;
 	return batch;
 }
 
@@ -156,6 +158,33 @@ void migrc_batch_flush(struct migrc_batch *batch)
 	migrc_debug_forget(batch);
 }
 EXPORT_SYMBOL_IF_KUNIT(migrc_batch_flush);
+
+/**
+ * migrc_batch_unmap_flush() - the unmap phase of a round is about to flush
+ * @batch: the round's open batch
+ *
+ * Called right before try_to_unmap_flush() ends the unmap phase of a
+ * migration round.  If that flush goes out anyway, for entries migrc
+ * refused or reclaim's own, and the arch can add @batch to it, it
+ * invalidates everything @batch recorded as well: one IPI round or SBI
+ * call either way, where keeping the old folios would cost another one
+ * when they retire, and hold their memory until then.  The round then
+ * keeps nothing; migrc_batch_add_folio() frees its old folios as mainline
+ * does.
+ *
+ * Context: process context, inside a migration round, right before its
+ * try_to_unmap_flush().
+ */
+void migrc_batch_unmap_flush(struct migrc_batch *batch)
+{
+	if (!current->tlb_ubc.flush_required || !batch->nr_ptes || batch->covered)
+		return;
+	if (!migrc_arch_join_unmap_flush(&batch->arch))
+		return;
+	migrc_debug_join_unmap_flush(batch);
+	batch->covered = true;
+}
+EXPORT_SYMBOL_IF_KUNIT(migrc_batch_unmap_flush);
 
 DEFINE_PER_CPU(unsigned long [NR_MIGRC_REFUSALS], migrc_refusals);
 
@@ -284,6 +313,8 @@ void migrc_batch_add_pte(struct migrc_batch *batch, struct mm_struct *mm,
 {
 	arch_migrc_add(&batch->arch, mm, uaddr);
 	migrc_note_mm_deferred(mm);
+	batch->nr_ptes++;
+	batch->covered = false;
 }
 EXPORT_SYMBOL_IF_KUNIT(migrc_batch_add_pte);
 
@@ -293,6 +324,8 @@ EXPORT_SYMBOL_IF_KUNIT(migrc_batch_add_pte);
  * @folio: the old folio; the caller's reference passes to @batch
  *
  * @folio must be unmapped, off the LRU, unlocked and without ->mapping.
+ * If the round's unmap flush took the batch along, the folio is freed at
+ * once, as mainline frees it.
  *
  * Context: process context, no locks needed (@batch is the caller's).
  */
@@ -302,6 +335,13 @@ void migrc_batch_add_folio(struct migrc_batch *batch, struct folio *folio)
 
 	VM_WARN_ON_ONCE_FOLIO(folio_mapped(folio), folio);
 	VM_WARN_ON_ONCE_FOLIO(folio_test_lru(folio), folio);
+
+	if (batch->covered) {
+		/* No CPU caches a translation to it any more: free it now. */
+		migrc_stat_inc(MIGRC_STAT_UNMAP_FLUSHED);
+		folio_put(folio);
+		return;
+	}
 
 	if (batch->nr_pages + nr > batch->reserved) {
 		/*

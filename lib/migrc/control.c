@@ -164,7 +164,10 @@ static const char *const migrc_stat_names[MIGRC_STAT_COUNT] = {
 	[MIGRC_STAT_FLUSH_AVOIDED]			= "flushes avoided",
 	[MIGRC_STAT_CAP_REFUSED]			= "rounds refused at cap",
 	[MIGRC_STAT_INELIGIBLE_FLUSH]			= "folios refused after deferring",
-	[MIGRC_STAT_INELIGIBLE_JOINED]			= "folios refused after deferring, left to the unmap flush",
+	[MIGRC_STAT_INELIGIBLE_JOINED]			=
+		"folios refused after deferring, left to the unmap flush",
+	[MIGRC_STAT_UNMAP_FLUSHED]			=
+		"old folios freed after their round's unmap flush",
 	[MIGRC_STAT_FP_FIRST + MIGRC_FP_WRITE_FAULT]	= "mm flushes: write fault",
 	[MIGRC_STAT_FP_FIRST + MIGRC_FP_GUP_WRITE]	= "mm flushes: gup write",
 	[MIGRC_STAT_FP_FIRST + MIGRC_FP_BATCHED]	= "mm flushes: zap/mremap/mprotect/madvise",

@@ -35,6 +35,7 @@ enum migrc_stat {
 	MIGRC_STAT_CAP_REFUSED,		/* rounds that did not defer: cap reached */
 	MIGRC_STAT_INELIGIBLE_FLUSH,	/* folios refused after deferring */
 	MIGRC_STAT_INELIGIBLE_JOINED,	/* ... whose entries joined the unmap flush */
+	MIGRC_STAT_UNMAP_FLUSHED,	/* old folios freed after their round's unmap flush */
 	MIGRC_STAT_FP_FIRST,		/* mm flushes by flush point, ... */
 	MIGRC_STAT_FP_LAST = MIGRC_STAT_FP_FIRST + NR_MIGRC_FLUSH_POINTS - 1,
 	MIGRC_STAT_COUNT
