@@ -220,6 +220,22 @@ void sample(struct counters *c)
 	c->tlb_irqs = tlb_irqs();
 }
 
+/* One line of debugfs migrc/stats ("name: value"), -1 if there is none. */
+long migrc_stat_value(const char *name)
+{
+	size_t len = strlen(name);
+	char line[128];
+	long ret = -1;
+	FILE *f = fopen("/sys/kernel/debug/migrc/stats", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, name, len) && line[len] == ':')
+			ret = atol(line + len + 1);
+	if (f)
+		fclose(f);
+	return ret;
+}
+
 /* Peak of nr_migrc_pending, sampled while a run is in progress. */
 static atomic_long peak_pending;
 static atomic_int sampling;

@@ -39,6 +39,7 @@ double now(void);
 int write_file(const char *path, const char *val);
 long read_long(const char *path);
 long vmstat_value(const char *key);
+long migrc_stat_value(const char *name);
 void pin(int cpu);
 long move_pages(void **pages, long n, int node, int flags);
 int scenario_listed(const char *list, const char *name);

@@ -263,6 +263,12 @@ static const struct mm_walk_ops mt_wrprotect_ops = {
 	.walk_lock	= PGWALK_WRLOCK,
 };
 
+/* As uffd-wp and a NUMA hinting scan do it, under mmap_read_lock. */
+static const struct mm_walk_ops mt_wrprotect_read_ops = {
+	.pte_entry	= mt_wrprotect_pte,
+	.walk_lock	= PGWALK_RDLOCK,
+};
+
 /*
  * Write-protect the PTEs of a writable mapping, leaving the VMA writable
  * and the pages exclusive: the state after a fork whose child exited, in
@@ -775,26 +781,101 @@ static void migrc_mm_test_writable_not_deferred(struct kunit *test)
  * PTE lock but flush only later, after dropping it, with
  * mm->tlb_flush_pending raised meanwhile.  A migration in that window sees
  * read-only PTEs while other CPUs may still hold writable entries: it must
- * not defer.  The test stops such a write-protect before its flush.
+ * not defer.  The test stops such a write-protect before its flush:
+ *
+ *  - in a writable VMA, under mmap_read_lock (uffd-wp, a NUMA hinting
+ *    scan);
+ *  - in the middle of an mprotect(PROT_READ): VM_WRITE already gone, the
+ *    VMA write-locked, the flush not sent (the mmap_lock is the test's);
+ *  - and, as a control, a flush pending in the mm while the VMA was made
+ *    read-only long ago: a NUMA hinting scan can only have changed
+ *    read-only PTEs there, so the round must defer.
  */
+enum mt_pending {
+	MT_PENDING_WRITABLE_VMA,
+	MT_PENDING_MPROTECT,
+	MT_PENDING_READ_ONLY_VMA,
+};
+
+static const enum mt_pending mt_pending_cases[] = {
+	MT_PENDING_WRITABLE_VMA, MT_PENDING_MPROTECT, MT_PENDING_READ_ONLY_VMA,
+};
+
+static void mt_pending_desc(const enum mt_pending *c, char *desc)
+{
+	static const char *const names[] = {
+		[MT_PENDING_WRITABLE_VMA]	= "writable-vma",
+		[MT_PENDING_MPROTECT]		= "mprotect-in-progress",
+		[MT_PENDING_READ_ONLY_VMA]	= "read-only-vma",
+	};
+
+	strscpy(desc, names[*c], KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(mt_pending, mt_pending_cases, mt_pending_desc);
+
 static void migrc_mm_test_flush_pending(struct kunit *test)
 {
-	struct mt *mt = mt_setup(test, PROT_READ | PROT_WRITE);
+	enum mt_pending c = *(const enum mt_pending *)test->param_value;
+	bool defers = c == MT_PENDING_READ_ONLY_VMA;
+	struct mt *mt = mt_setup(test, defers ? PROT_READ : PROT_READ | PROT_WRITE);
 	unsigned long deferred = migrc_kunit_event(MIGRC_DEFERRED);
 	unsigned long refused = migrc_refused(MIGRC_REFUSED_FLUSH_PENDING);
+	struct vm_area_struct *vma;
+	struct mt_migrate m;
+	int nid = NUMA_NO_NODE;
 
-	mt_dirty_all(mt);
+	if (!defers)
+		mt_dirty_all(mt);
 	mt_start_readers(mt);
+	mt_migrate_init(&m);
+	KUNIT_ASSERT_EQ(test, migrc_kunit_isolate(mt->addr, 0, mt->nr, &m.folios, &nid), mt->nr);
+	m.mtc.nid = mt_other_node(nid);
+	KUNIT_ASSERT_NE(test, m.mtc.nid, NUMA_NO_NODE);
+
+	/*
+	 * Migration takes no mmap_lock: the round runs with it held, for
+	 * write as mprotect() holds it (the page walk write-locks the VMA),
+	 * or for read as uffd-wp and a NUMA hinting scan do (whose PTEs are
+	 * read-only already in a read-only VMA).
+	 */
+	if (c == MT_PENDING_MPROTECT)
+		mmap_write_lock(mt->rd.mm);
+	else
+		mmap_read_lock(mt->rd.mm);
+	vma = find_vma(mt->rd.mm, mt->addr);
 	inc_tlb_flush_pending(mt->rd.mm);
-	__mt_wrprotect(mt, false);
-	mt_migrate_all(mt);
-	KUNIT_EXPECT_EQ_MSG(test, migrc_kunit_event(MIGRC_DEFERRED), deferred,
-			    "deferred read-only PTEs of an mm with a flush pending");
-	/* One refusal per folio: its first entry makes it ineligible. */
-	KUNIT_EXPECT_EQ(test, migrc_refused(MIGRC_REFUSED_FLUSH_PENDING) - refused,
-			(unsigned long)mt->nr);
-	flush_tlb_mm(mt->rd.mm);
+	if (c == MT_PENDING_MPROTECT) {
+		walk_page_range(mt->rd.mm, mt->addr, mt->addr + mt->nr * PAGE_SIZE,
+				&mt_wrprotect_ops, NULL);
+		vm_flags_clear(vma, VM_WRITE);
+	} else if (c == MT_PENDING_WRITABLE_VMA) {
+		walk_page_range(mt->rd.mm, mt->addr, mt->addr + mt->nr * PAGE_SIZE,
+				&mt_wrprotect_read_ops, NULL);
+	}
+	m.ret = migrate_pages(&m.folios, alloc_migration_target, NULL,
+			      (unsigned long)&m.mtc, MIGRATE_SYNC, MR_SYSCALL, NULL);
+	flush_tlb_range(vma, mt->addr, mt->addr + mt->nr * PAGE_SIZE);
 	dec_tlb_flush_pending(mt->rd.mm);
+	if (c == MT_PENDING_MPROTECT) {
+		vm_flags_set(vma, VM_WRITE);
+		mmap_write_unlock(mt->rd.mm);
+	} else {
+		mmap_read_unlock(mt->rd.mm);
+	}
+	KUNIT_ASSERT_EQ(test, m.ret, 0);
+
+	if (defers) {
+		KUNIT_EXPECT_EQ(test, migrc_kunit_event(MIGRC_DEFERRED) - deferred,
+				(unsigned long)mt->nr);
+		KUNIT_EXPECT_EQ(test, migrc_refused(MIGRC_REFUSED_FLUSH_PENDING), refused);
+	} else {
+		KUNIT_EXPECT_EQ_MSG(test, migrc_kunit_event(MIGRC_DEFERRED), deferred,
+				    "deferred read-only PTEs of an mm with a flush pending");
+		/* One refusal per folio: its first entry makes it ineligible. */
+		KUNIT_EXPECT_EQ(test, migrc_refused(MIGRC_REFUSED_FLUSH_PENDING) - refused,
+				(unsigned long)mt->nr);
+	}
 	mt_stop_readers(mt);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&mt->stale), 0L);
 }
@@ -1628,7 +1709,7 @@ static struct kunit_case migrc_mm_test_cases[] = {
 	KUNIT_CASE(migrc_mm_test_madv_dontneed),
 	KUNIT_CASE(migrc_mm_test_mremap),
 	KUNIT_CASE(migrc_mm_test_writable_not_deferred),
-	KUNIT_CASE(migrc_mm_test_flush_pending),
+	KUNIT_CASE_PARAM(migrc_mm_test_flush_pending, mt_pending_gen_params),
 	KUNIT_CASE(migrc_mm_test_unmap_flush_takes_batch),
 	KUNIT_CASE(migrc_mm_test_fail_after_unmap),
 	KUNIT_CASE(migrc_mm_test_switch_off),

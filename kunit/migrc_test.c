@@ -1051,6 +1051,7 @@ static bool migrc_test_join_stub(struct arch_migrc_batch *arch)
 static void migrc_test_defer_pte_ineligible_halfway(struct kunit *test)
 {
 	bool joins = *(const bool *)test->param_value;
+	const unsigned int vma = MIGRC_VMA_MAY_WRITE;	/* a writable private VMA */
 	struct mm_struct *mm = migrc_test_mm(test);
 	struct migrc_batch *batch = migrc_batch_open(1);
 	struct page *page = alloc_page(GFP_KERNEL);
@@ -1072,22 +1073,22 @@ static void migrc_test_defer_pte_ineligible_halfway(struct kunit *test)
 	kunit_activate_static_stub(test, migrc_arch_join_unmap_flush,
 				   migrc_test_join_stub);
 
-	KUNIT_EXPECT_EQ(test, migrc_defer_pte(batch, &state, mm, false, __pte(0), 0x1000),
+	KUNIT_EXPECT_EQ(test, migrc_defer_pte(batch, &state, mm, vma, __pte(0), 0x1000),
 			MIGRC_PTE_NONE);
 	KUNIT_EXPECT_EQ(test, state, MIGRC_FOLIO_MAYBE);
-	KUNIT_EXPECT_EQ(test, migrc_defer_pte(batch, &state, mm, false, ro, 0x1000),
+	KUNIT_EXPECT_EQ(test, migrc_defer_pte(batch, &state, mm, vma, ro, 0x1000),
 			MIGRC_PTE_DEFERRED);
 	KUNIT_EXPECT_EQ(test, state, MIGRC_FOLIO_DEFERRED);
 	KUNIT_EXPECT_TRUE(test, migrc_mm_pending(mm));
 	KUNIT_EXPECT_EQ(test, migrc_test_joins + migrc_test_flushes, 0);
 
 	/* Writable: the deferred entries are handed over once. */
-	KUNIT_EXPECT_EQ(test, migrc_defer_pte(batch, &state, mm, false, rw, 0x2000),
+	KUNIT_EXPECT_EQ(test, migrc_defer_pte(batch, &state, mm, vma, rw, 0x2000),
 			MIGRC_PTE_MAINLINE);
 	KUNIT_EXPECT_EQ(test, state, MIGRC_FOLIO_NO);
 	KUNIT_EXPECT_EQ(test, migrc_test_joins, 1);
 	KUNIT_EXPECT_EQ(test, migrc_test_flushes, joins ? 0 : 1);
-	KUNIT_EXPECT_EQ(test, migrc_defer_pte(batch, &state, mm, false, ro, 0x3000),
+	KUNIT_EXPECT_EQ(test, migrc_defer_pte(batch, &state, mm, vma, ro, 0x3000),
 			MIGRC_PTE_MAINLINE);
 	KUNIT_EXPECT_EQ(test, migrc_test_joins, 1);
 	KUNIT_EXPECT_EQ(test, migrc_test_flushes, joins ? 0 : 1);
@@ -1098,7 +1099,8 @@ static void migrc_test_defer_pte_ineligible_halfway(struct kunit *test)
 
 	/* A VM_SHARED mapping is ineligible even when read-only. */
 	state = MIGRC_FOLIO_MAYBE;
-	KUNIT_EXPECT_EQ(test, migrc_defer_pte(batch, &state, mm, true, ro, 0x4000),
+	KUNIT_EXPECT_EQ(test, migrc_defer_pte(batch, &state, mm, vma | MIGRC_VMA_SHARED,
+					      ro, 0x4000),
 			MIGRC_PTE_MAINLINE);
 	/* Nothing was deferred for this folio. */
 	KUNIT_EXPECT_EQ(test, migrc_test_joins, 1);

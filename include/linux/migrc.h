@@ -16,6 +16,7 @@
 #ifndef _LINUX_MIGRC_H
 #define _LINUX_MIGRC_H
 
+#include <linux/bits.h>
 #include <linux/nodemask.h>
 #include <linux/types.h>
 
@@ -137,6 +138,15 @@ enum migrc_folio_state {
 	MIGRC_FOLIO_MAYBE,
 	MIGRC_FOLIO_DEFERRED,
 };
+
+/*
+ * What migrc_defer_pte() needs to know of an entry's VMA (mm/internal.h,
+ * migrc_vma()): MIGRC_VMA_SHARED, it is VM_SHARED; MIGRC_VMA_MAY_WRITE, it
+ * has VM_WRITE or an mmap_lock writer is changing it, so that a TLB flush
+ * pending in its mm may still have writable entries of its PTEs to remove.
+ */
+#define MIGRC_VMA_SHARED	BIT(0)
+#define MIGRC_VMA_MAY_WRITE	BIT(1)
 
 /**
  * enum migrc_pte - what the caller of migrc_defer_pte() must do
@@ -370,7 +380,7 @@ migrc_count_tlbbatch_flush(const struct arch_tlbflush_unmap_batch *batch)
 struct migrc_batch *migrc_batch_open(unsigned long max_pages);
 struct migrc_batch *migrc_round_open(unsigned long max_pages);
 enum migrc_pte migrc_defer_pte(struct migrc_batch *batch, u8 *state,
-			       struct mm_struct *mm, bool shared_vma,
+			       struct mm_struct *mm, unsigned int vma,
 			       pte_t pteval, unsigned long uaddr);
 void migrc_batch_add_pte(struct migrc_batch *batch, struct mm_struct *mm,
 			 unsigned long uaddr);

@@ -211,6 +211,11 @@ EXPORT_SYMBOL_IF_KUNIT(migrc_refused);
  * Under the PTE lock: the lock orders this read after the increment done
  * before the PTE was changed (see inc_tlb_flush_pending()).
  *
+ * Only a VMA with VM_WRITE, or one an mmap_lock writer is changing, can
+ * have a PTE whose writable entries a pending flush has yet to remove: a
+ * NUMA hinting scan of a VMA mprotect()ed read-only long ago changes only
+ * read-only PTEs (see migrc_vma() in mm/internal.h).
+ *
  * Only an anonymous folio can be at risk.  A page-cache folio is mapped
  * writable only in VM_SHARED VMAs: a write fault in a private one maps a
  * copy (wp_page_copy()), and mprotect() makes only exclusive anonymous
@@ -220,9 +225,10 @@ EXPORT_SYMBOL_IF_KUNIT(migrc_refused);
  * CPU can hold a writable entry to a page-cache folio that a pending
  * flush would still have to remove.
  */
-static bool migrc_flush_pending(struct mm_struct *mm, pte_t pteval)
+static bool migrc_flush_pending(struct mm_struct *mm, unsigned int vma,
+				pte_t pteval)
 {
-	return mm_tlb_flush_pending(mm) &&
+	return vma & MIGRC_VMA_MAY_WRITE && mm_tlb_flush_pending(mm) &&
 	       folio_test_anon(pfn_folio(pte_pfn(pteval))) &&
 	       !migrc_hook_disabled(MIGRC_HOOK_FLUSH_PENDING);
 }
@@ -232,7 +238,7 @@ static bool migrc_flush_pending(struct mm_struct *mm, pte_t pteval)
  * @batch: the round's open batch
  * @state: the enum migrc_folio_state of the folio being unmapped
  * @mm: the mm the PTE belongs to
- * @shared_vma: whether its VMA is VM_SHARED
+ * @vma: what its VMA allows (MIGRC_VMA_* flags)
  * @pteval: the PTE as it was before it was cleared, without a flush
  * @uaddr: the address it mapped
  *
@@ -247,14 +253,16 @@ static bool migrc_flush_pending(struct mm_struct *mm, pte_t pteval)
  * TLB flush pending: the PTE may have been write-protected (mprotect(), a
  * NUMA hinting scan, fork()) by a thread that drops the PTE lock before
  * it flushes, and other CPUs may still write through their old writable
- * entries.  Such an entry counts as writable.  A page-cache folio's
- * cannot have been writable (see migrc_flush_pending()).
+ * entries.  Such an entry counts as writable, unless its VMA has no
+ * VM_WRITE and no mmap_lock writer is changing it (@vma without
+ * MIGRC_VMA_MAY_WRITE).  A page-cache folio's cannot have been writable
+ * (see migrc_flush_pending()).
  *
  * Context: under the PTE lock, right after the PTE was cleared.
  * Return: what the caller must do with the entry.
  */
 enum migrc_pte migrc_defer_pte(struct migrc_batch *batch, u8 *state,
-			       struct mm_struct *mm, bool shared_vma,
+			       struct mm_struct *mm, unsigned int vma,
 			       pte_t pteval, unsigned long uaddr)
 {
 	enum migrc_refusal why;
@@ -265,9 +273,9 @@ enum migrc_pte migrc_defer_pte(struct migrc_batch *batch, u8 *state,
 		return MIGRC_PTE_NONE;
 	if (pte_write(pteval))
 		why = MIGRC_REFUSED_WRITABLE;
-	else if (shared_vma)
+	else if (vma & MIGRC_VMA_SHARED)
 		why = MIGRC_REFUSED_SHARED;
-	else if (migrc_flush_pending(mm, pteval))
+	else if (migrc_flush_pending(mm, vma, pteval))
 		why = MIGRC_REFUSED_FLUSH_PENDING;
 	else
 		why = NR_MIGRC_REFUSALS;
