@@ -863,6 +863,7 @@ static void migrc_mm_test_flush_pending(struct kunit *test)
 	} else {
 		mmap_read_unlock(mt->rd.mm);
 	}
+	putback_movable_pages(&m.folios);
 	KUNIT_ASSERT_EQ(test, m.ret, 0);
 
 	if (defers) {
@@ -911,6 +912,7 @@ static int mt_other_fn(void *arg)
 	/* Interrupts stay on: the flush IPIs get through. */
 	preempt_disable();
 	complete(&o->ready);
+	/* Until the test's WRITE_ONCE() after its round; a flag, no ordering. */
 	while (!o->ret && !READ_ONCE(o->stop))
 		cpu_relax();
 	preempt_enable();
@@ -996,8 +998,12 @@ static void migrc_mm_test_unmap_flush_takes_batch(struct kunit *test)
 		m.ret = migrate_pages(&m.folios, alloc_migration_target, NULL,
 				      (unsigned long)&m.mtc, MIGRATE_SYNC, MR_SYSCALL, NULL);
 	}
+	/* Ends mt_other_fn()'s READ_ONCE() spin. */
 	WRITE_ONCE(o->stop, true);
 	wait_for_completion(&o->done);
+	/* Whatever did not move goes back to the LRU, as move_pages() does. */
+	putback_movable_pages(&m.folios);
+	putback_movable_pages(&o->folios);
 	KUNIT_ASSERT_EQ(test, o->ret, 0);
 	KUNIT_ASSERT_EQ(test, m.ret, 0);
 	KUNIT_EXPECT_EQ(test, migrc_kunit_event(MIGRC_FLUSH_ROUNDS) - rounds, 0UL);
