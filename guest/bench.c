@@ -101,6 +101,9 @@ void pin(int cpu)
 	sched_setaffinity(0, sizeof(set), &set);
 }
 
+/* Pages move_pages() passed to the kernel that did not reach their node. */
+static atomic_long move_failed;
+
 /*
  * Move the pages of @pages that are not on @node yet to @node; returns how
  * many moved.  Only pages still elsewhere are passed: move_pages(2) starts
@@ -131,6 +134,7 @@ long move_pages(void **pages, long n, int node, int flags)
 		for (j = i; j < i + c; j++)
 			moved += status[j] == node;
 	}
+	atomic_fetch_add(&move_failed, m - moved);
 	free(todo);
 	free(nodes);
 	free(status);
@@ -147,6 +151,7 @@ static const char *const vmstat_keys[] = {
 	"migrc_flush_rounds", "migrc_flush_cpus", "migrc_mm_flush",
 	"tlbbatch_flush_rounds", "tlbbatch_flush_cpus", "nr_tlb_remote_flush",
 	"oom_kill", "numa_pte_updates", "numa_hint_faults", "pgpromote_candidate",
+	"pgscan_kswapd", "pgsteal_kswapd", "pageoutrun",
 	/* From debugfs migrc/stats: PTEs migrc saw but did not defer, by why. */
 	"refused_writable", "refused_shared", "refused_flush_pending",
 };
@@ -163,7 +168,10 @@ static const char *const refusal_lines[] = {
 struct counters {
 	long v[NR_KEYS];
 	long tlb_irqs;		/* x86: "TLB shootdowns" row of /proc/interrupts */
+	long kswapd_ticks;	/* kswapd0's utime + stime, in clock ticks */
 };
+
+static long kswapd_ticks(void);
 
 static long tlb_irqs(void)
 {
@@ -218,6 +226,7 @@ void sample(struct counters *c)
 	if (f)
 		fclose(f);
 	c->tlb_irqs = tlb_irqs();
+	c->kswapd_ticks = kswapd_ticks();
 }
 
 /* One line of debugfs migrc/stats ("name: value"), -1 if there is none. */
@@ -404,6 +413,7 @@ void run_begin(struct run *run, const char *workload, const char *mapping,
 	progress("%s (%s): migrc %s, %.0f s", workload, mapping,
 		 on ? "on" : "off", duration);
 	atomic_store(&peak_pending, 0);
+	atomic_store(&move_failed, 0);
 	atomic_store(&sampling, 1);
 	pthread_create(&run->sampler, NULL, sampler, NULL);
 	sample(&run->before);
@@ -426,24 +436,53 @@ static long node_free_kb(int nid)
 	return kb;
 }
 
-/* kswapd0's state letter, from /proc/PID/stat ('?' if not found). */
-static char kswapd_state(void)
+/* kswapd0's /proc/PID/stat line into @buf, NULL if there is none. */
+static char *kswapd_stat(char *buf, int size)
 {
-	char path[64], buf[256], *p;
+	static int kswapd_pid;
+	char path[64], *p;
 	int pid;
 	FILE *f;
 
-	for (pid = 2; pid < 200; pid++) {
+	for (pid = kswapd_pid ? kswapd_pid : 2; pid < 200; pid++) {
 		snprintf(path, sizeof(path), "/proc/%d/stat", pid);
 		f = fopen(path, "r");
 		if (!f)
 			continue;
-		p = fgets(buf, sizeof(buf), f);
+		p = fgets(buf, size, f);
 		fclose(f);
-		if (p && strstr(buf, "(kswapd0)"))
-			return strstr(buf, ") ")[2];
+		if (p && strstr(buf, "(kswapd0)")) {
+			kswapd_pid = pid;
+			return strstr(buf, ") ") + 2;
+		}
 	}
-	return '?';
+	return NULL;
+}
+
+/* kswapd0's state letter ('?' if not found). */
+static char kswapd_state(void)
+{
+	char buf[512], *p = kswapd_stat(buf, sizeof(buf));
+
+	return p ? p[0] : '?';
+}
+
+/*
+ * kswapd0's CPU time so far (utime + stime, fields 14 and 15 of its stat
+ * line), -1 if not found: whether kswapd was busy all run long tells a
+ * node it could not keep balanced from one it balanced with time to spare.
+ */
+static long kswapd_ticks(void)
+{
+	char buf[512], *p = kswapd_stat(buf, sizeof(buf));
+	long utime, stime;
+
+	/* After the name: state ppid pgrp session tty tpgid flags minflt
+	 * cminflt majflt cmajflt utime stime. */
+	if (!p || sscanf(p, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %ld %ld",
+			 &utime, &stime) != 2)
+		return -1;
+	return utime + stime;
 }
 
 /* What every run added up to, for the soak. */
@@ -480,7 +519,8 @@ void run_end(struct run *run)
 	       "\"seconds\":%.3f,\"reads\":%ld,\"integrity_errors\":%ld,"
 	       "\"ops\":%ld,\"peak_pending_pages\":%ld,\"tlb_irqs\":%ld,"
 	       "\"max_pending_pages\":%ld,\"max_age_ms\":%ld,"
-	       "\"node0_free_kb\":%ld,\"node1_free_kb\":%ld,\"kswapd0\":\"%c\"",
+	       "\"node0_free_kb\":%ld,\"node1_free_kb\":%ld,\"kswapd0\":\"%c\","
+	       "\"kswapd_cpu_ms\":%ld,\"move_failed\":%ld",
 	       run->workload, run->mapping, run->on ? "on" : "off",
 	       run->seconds, run->reads, run->errors, run->extra_ops,
 	       atomic_load(&peak_pending),
@@ -488,7 +528,10 @@ void run_end(struct run *run)
 	       run->after.tlb_irqs - run->before.tlb_irqs,
 	       read_long("/proc/sys/vm/migrc_max_pending_pages"),
 	       read_long("/proc/sys/vm/migrc_max_age_ms"),
-	       node_free_kb(0), node_free_kb(1), kswapd_state());
+	       node_free_kb(0), node_free_kb(1), kswapd_state(),
+	       run->before.kswapd_ticks < 0 || run->after.kswapd_ticks < 0 ? -1 :
+	       (run->after.kswapd_ticks - run->before.kswapd_ticks) * 1000 /
+	       sysconf(_SC_CLK_TCK), atomic_load(&move_failed));
 	for (i = 0; i < NR_KEYS; i++)
 		printf(",\"%s\":%ld", vmstat_keys[i],
 		       run->after.v[i] - run->before.v[i]);
@@ -1049,9 +1092,10 @@ static void bench_setup(void)
  * set (where @hot_start says it is now) to node 0 with move_pages(2), as
  * a user-space tiering daemon would where the kernel does not promote
  * (read-only file mappings, copy-on-write shared pages).  With @demote
- * (where every node is in one tier and reclaim would evict), it also
- * moves the 1/32 that just left the hot window to node 1.  @flags is
- * MPOL_MF_MOVE_ALL for pages other processes map too.
+ * (where every node is in one tier and reclaim would evict), it first
+ * moves the pages that left the hot window since its last pass to node 1,
+ * as DAMON's migrate_cold would, so that node 0 keeps room for the hot
+ * quarter.  @flags is MPOL_MF_MOVE_ALL for pages other processes map too.
  */
 struct promoter {
 	void **addrs;
@@ -1074,28 +1118,75 @@ static long move_span(struct promoter *pr, long start, long n, int node)
 	return moved;
 }
 
+/*
+ * Where a demoting daemon has had time to settle: the hot window on node
+ * 0, the rest on node 1.  Done with migrc off and before a run begins, so
+ * both modes start from the same placement and neither pays for it.
+ * Without it, the pages that first filled node 0 stay there until the
+ * window comes round, and promotions fail for want of room (seen on
+ * riscv: more than half of the hot pages not moved, in either mode).
+ */
+static void tier_place(struct promoter *pr)
+{
+	long start = pr->hot_start(pr->pages) % pr->pages, hot = pr->pages / 4;
+
+	if (!pr->demote)
+		return;
+	write_file("/proc/sys/vm/migrc_enabled", "0");
+	move_span(pr, (start + hot) % pr->pages, pr->pages - hot, 1);
+	move_span(pr, start, hot, 0);
+}
+
 static void *promoter(void *p)
 {
 	struct promoter *pr = p;
-	long hot = pr->pages / 4, step = pr->pages / 32;
+	long hot = pr->pages / 4, prev = pr->hot_start(pr->pages) % pr->pages;
 
 	while (!atomic_load(&pr->stop)) {
 		long start = pr->hot_start(pr->pages) % pr->pages;
+		long gone = (start - prev + pr->pages) % pr->pages;
 
+		if (pr->demote && gone)
+			pr->moved += move_span(pr, prev, gone < hot ? gone : hot, 1);
 		pr->moved += move_span(pr, start, hot, 0);
-		if (pr->demote)
-			pr->moved += move_span(pr, (start + pr->pages - step) % pr->pages,
-					       step, 1);
+		prev = start;
 		usleep(100000);
 	}
 	return NULL;
+}
+
+/*
+ * The tiering working set, filled with version 3.  With @placed, fill it
+ * as tier_place() would leave it, the first quarter on node 0 and the
+ * rest on node 1, so that the placement costs no migration.
+ */
+static uint64_t *tier_map(long pages, int placed)
+{
+	uint64_t *base = mmap(NULL, pages * PAGE, PROT_READ | PROT_WRITE,
+			      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	unsigned long node0 = 1, node1 = 2;
+	long hot = pages / 4;
+
+	if (base == MAP_FAILED)
+		return NULL;
+	madvise(base, pages * PAGE, MADV_NOHUGEPAGE);
+	if (placed) {
+		syscall(SYS_mbind, base, hot * PAGE, MPOL_PREFERRED, &node0,
+			sizeof(node0) * 8, 0);
+		syscall(SYS_mbind, base + hot * WORDS, (pages - hot) * PAGE,
+			MPOL_PREFERRED, &node1, sizeof(node1) * 8, 0);
+	}
+	fill(base, pages, 3);
+	if (placed)
+		syscall(SYS_mbind, base, pages * PAGE, MPOL_DEFAULT, NULL, 0, 0);
+	return base;
 }
 
 static void tiering(int on, int forked, int tuned)
 {
 	struct run run;
 	long pages = tier_ws_pages(), wpages = 256, writes = 0;
-	uint64_t *base = map_filled(pages, 3);
+	uint64_t *base = tier_map(pages, nr_tiers() < 2);
 	uint64_t *wbase = map_filled(wpages, 0);
 	struct promoter pr = { 0 };
 	char mapping[64];
@@ -1121,7 +1212,9 @@ static void tiering(int on, int forked, int tuned)
 	snprintf(mapping, sizeof(mapping), "%s%s%s", forked ? "cow-fork" : "mprotect-ro",
 		 forked || pr.demote ? ",daemon" : "", tuned ? "+tuned" : "");
 
-	tier_base = densest_window(base, pages, 1);
+	tier_base = pr.demote ? 0 : densest_window(base, pages, 1);
+	tier_t0 = now();
+	tier_place(&pr);
 	tier_t0 = now();
 	if (!forked) {
 		mprotect(base, pages * PAGE, PROT_READ);
@@ -1186,9 +1279,8 @@ static void tiering(int on, int forked, int tuned)
  * Where node 1 is a slower tier (x86_64), reclaim demotes the rest to it.
  * Where every node is in one tier (arm64 and riscv here), reclaim would
  * evict instead, so the daemon demotes too, as DAMON's migrate_cold or a
- * user-space tiering daemon does: each time, it moves the 1/32 of the
- * file that just left the hot window to node 1 (the "daemon-demoted"
- * rows).
+ * user-space tiering daemon does: each time, it moves the pages that left
+ * the hot window to node 1 (the ",daemon" rows; see struct promoter).
  */
 /* Readers and the promoter for @seconds; adds up what they did. */
 static void file_tier_phase(uint64_t *base, struct promoter *pr, double seconds,
@@ -1242,6 +1334,8 @@ static void file_tiering(int on, const char *mapping)
 	 * node 1, then half a run of reading and promoting first (with
 	 * this mode's setting), so the churn has begun.
 	 */
+	file_tier_t0 = now();
+	tier_place(&pr);
 	write_file("/proc/sys/vm/migrc_enabled", on ? "1" : "0");
 	file_tier_t0 = now();
 	file_tier_phase(base, &pr, duration / 2, &reads, &errors);

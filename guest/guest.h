@@ -12,6 +12,8 @@
 
 #define MPOL_MF_MOVE		(1 << 1)
 #define MPOL_MF_MOVE_ALL	(1 << 2)
+#define MPOL_DEFAULT		0
+#define MPOL_PREFERRED		1
 
 /* Where files_mount() mounts the ext2 image (scripts/files-image.sh). */
 #define FILES_MNT		"/mnt"
