@@ -75,6 +75,16 @@ def summarise(runs, wpreuse):
             s["reduction_pct"] = 100.0 * (1 - s["per1000_on"] / s["per1000_off"])
         else:
             s["reduction_pct"] = None
+        # The cap's limit: if every invalidation with migrc on retired a
+        # whole cap of old folios, the on-run would need 1000 / cap per
+        # 1000 pages.  Migration that never pauses long enough for the age
+        # bound cannot do better, unless a flush sent for another reason
+        # covers its batches.
+        cap = on.get("max_pending_pages", 0)
+        if cap > 0 and on.get("migrc_deferred", 0) > 0 and s["reduction_pct"] is not None:
+            s["cap_limit_pct"] = max(0.0, 100.0 * (1 - 1000.0 / cap / s["per1000_off"]))
+        else:
+            s["cap_limit_pct"] = None
         won, woff = work(on), work(off)
         if wl == "wp-reuse":
             rep = int(mapping.split("#")[1])
@@ -130,15 +140,19 @@ def table(arch, runs, summary, config):
                         for i, (c, n) in enumerate(zip(cells, w))))
     print()
     print(f"{'workload':12}  {'mapping':21}  {'/1000 off':>9}  {'/1000 on':>9}"
-          f"  {'fewer':>8}  {'runtime on/off':>14}  {'errors':>6}")
+          f"  {'fewer':>8}  {'cap limit':>9}  {'runtime on/off':>14}  {'errors':>6}")
     for s in summary:
         red = fmt(s["reduction_pct"], "{:.1f}%")
         print(f"{s['workload']:12}  {s['mapping']:21}  {fmt(s['per1000_off']):>9}"
               f"  {fmt(s['per1000_on']):>9}  {red:>8}"
+              f"  {fmt(s.get('cap_limit_pct'), '{:.1f}%'):>9}"
               f"  {fmt(s['runtime_ratio'], '{:.3f}'):>14}"
               f"  {s['integrity_errors']:>6}")
     print("(runtime on/off: time per unit of work with migrc on over off; "
           "below 1 is faster)")
+    print("(cap limit: the reduction if each invalidation with migrc on "
+          "retired a whole cap of\n old folios: where migration never "
+          "pauses, what the cap allows)")
     print("(refused w/s/f: PTEs migrc saw and did not defer: writable, in a "
           "shared VMA, or with a\n TLB flush pending in their mm (NUMA "
           "balancing's scan, mprotect(), fork()); each\n costs its round "
