@@ -237,14 +237,9 @@ enum migrc_pte {
  *	TLBBATCH_FLUSH_* vm events, in the units arch_migrc_flush() counts
  *	its own: a benchmark compares the two.
  *
- * arch_migrc_write_fault_flushes() (optional; default false)
- *	True if making a PTE writable in a write fault (ptep_set_access_flags())
- *	already invalidates the address on every CPU, so that do_wp_page()
- *	needs no flush of its own.
- *
  * <asm/migrc.h> must define ARCH_MIGRC_NAME, the backend's name.  It may
- * override arch_migrc_join_unmap_flush, arch_migrc_flush_mm,
- * arch_migrc_flush_all and arch_migrc_write_fault_flushes.
+ * override arch_migrc_join_unmap_flush, arch_migrc_flush_mm and
+ * arch_migrc_flush_all.
  */
 
 /*
@@ -299,10 +294,6 @@ struct migrc_batch {
 	unsigned long		nr_ptes;
 	bool			covered;
 };
-
-#ifndef arch_migrc_write_fault_flushes
-#define arch_migrc_write_fault_flushes()	false
-#endif
 
 DECLARE_STATIC_KEY_TRUE(migrc_enabled_key);
 extern unsigned long migrc_debug_disabled_hooks;
@@ -478,7 +469,6 @@ struct migrc_batch;
 static inline bool migrc_enabled(void) { return false; }
 
 static inline bool migrc_hook_disabled(enum migrc_hook hook) { return false; }
-#define arch_migrc_write_fault_flushes()	true
 
 static inline bool migrc_reason_defers(int reason) { return false; }
 

@@ -19,14 +19,6 @@
 
 #define ARCH_MIGRC_NAME "arm64"
 
-/*
- * __ptep_set_access_flags() ends with flush_tlb_page() when it makes a PTE
- * dirty (writable): a broadcast TLBI of that address in that ASID.  A write
- * fault reusing a page therefore invalidates the stale read-only entries
- * of the address on every CPU by itself.
- */
-#define arch_migrc_write_fault_flushes()	true
-
 void arch_migrc_flush_all(void);
 #define arch_migrc_flush_all arch_migrc_flush_all
 
