@@ -509,6 +509,13 @@ void run_end(struct run *run)
 	size_t i;
 
 	run->seconds = now() - run->t0;
+	/*
+	 * What is still pending will cost a flush after the run: retire it
+	 * now, so that the run counts that flush (with the tuned knobs it
+	 * can be half of the run's invalidations).
+	 */
+	if (run->on)
+		write_file("/sys/kernel/debug/migrc/drain", "1");
 	sample(&run->after);
 	atomic_store(&sampling, 0);
 	pthread_join(run->sampler, NULL);

@@ -150,6 +150,8 @@ def table(arch, runs, summary, config):
               f"  {s['integrity_errors']:>6}")
     print("(runtime on/off: time per unit of work with migrc on over off; "
           "below 1 is faster)")
+    print("(migrc on: each run ends by retiring what is still pending, and "
+          "counts that flush)")
     print("(cap limit: the reduction if each invalidation with migrc on "
           "retired a whole cap of\n old folios: where migration never "
           "pauses, what the cap allows)")
