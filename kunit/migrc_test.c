@@ -988,18 +988,25 @@ static void migrc_test_mm_flush_race(struct kunit *test)
 	mmput(mm);
 }
 
-/* Both halves of the sequence wrap at 2^32 without losing a deferral. */
-static void migrc_test_mm_seq_wrap(struct kunit *test)
+/*
+ * The per-mm counts: a deferral stays pending until a flush that began
+ * after it completes, a flush that finishes late does not take the count
+ * back, and no number of deferrals makes the counts agree by wrapping.
+ */
+static void migrc_test_mm_counts(struct kunit *test)
 {
 	struct mm_struct *mm = migrc_test_mm(test);
 	struct migrc_batch *batch = migrc_batch_open(1);
+	u64 early, late;
 	int i;
 
 	KUNIT_ASSERT_NOT_NULL(test, batch);
 	migrc_test_mm_flushes = 0;
 	kunit_activate_static_stub(test, migrc_arch_flush_mm, migrc_test_flush_mm_stub);
 
-	atomic64_set(&mm->migrc_seq, ((s64)(U32_MAX - 2) << 32) | (U32_MAX - 2));
+	/* Across 2^32: one flush for each deferral. */
+	atomic64_set(&mm->migrc_deferred, U32_MAX - 2);
+	atomic64_set(&mm->migrc_flushed, U32_MAX - 2);
 	for (i = 0; i < 6; i++) {
 		migrc_batch_add_pte(batch, mm, 0x100000);
 		KUNIT_EXPECT_TRUE(test, migrc_mm_pending(mm));
@@ -1007,7 +1014,28 @@ static void migrc_test_mm_seq_wrap(struct kunit *test)
 		KUNIT_EXPECT_FALSE(test, migrc_mm_pending(mm));
 	}
 	KUNIT_EXPECT_EQ(test, migrc_test_mm_flushes, 6);
-	KUNIT_EXPECT_EQ(test, lower_32_bits(atomic64_read(&mm->migrc_seq)), 3U);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&mm->migrc_flushed), (s64)U32_MAX + 4);
+
+	/* 2^32 deferrals without a flush point still need a flush. */
+	atomic64_add(U32_MAX, &mm->migrc_deferred);
+	migrc_batch_add_pte(batch, mm, 0x100000);
+	KUNIT_EXPECT_TRUE(test, migrc_mm_pending(mm));
+
+	/* A flush that began before a deferral does not cover it... */
+	early = migrc_mm_flush_begin(mm);
+	migrc_batch_add_pte(batch, mm, 0x100000);
+	migrc_mm_flush_done(mm, early, MIGRC_FP_OTHER);
+	KUNIT_EXPECT_TRUE(test, migrc_mm_pending(mm));
+	late = migrc_mm_flush_begin(mm);
+	migrc_mm_flush_done(mm, late, MIGRC_FP_OTHER);
+	KUNIT_EXPECT_FALSE(test, migrc_mm_pending(mm));
+	/*
+	 * ...and, finishing after a later one (past the inline check, as
+	 * when both passed it at once), does not undo it.
+	 */
+	__migrc_mm_flush_done(mm, early, MIGRC_FP_OTHER);
+	KUNIT_EXPECT_FALSE(test, migrc_mm_pending(mm));
+	KUNIT_EXPECT_EQ(test, atomic64_read(&mm->migrc_flushed), (s64)late);
 
 	migrc_batch_seal(batch);
 	mmput(mm);
@@ -1503,7 +1531,7 @@ static struct kunit_case migrc_test_cases[] = {
 	KUNIT_CASE(migrc_test_causes_add_up),
 	KUNIT_CASE(migrc_test_mm_flush),
 	KUNIT_CASE(migrc_test_mm_flush_race),
-	KUNIT_CASE(migrc_test_mm_seq_wrap),
+	KUNIT_CASE(migrc_test_mm_counts),
 	KUNIT_CASE(migrc_test_backend_add_flush),
 	KUNIT_CASE_PARAM(migrc_test_defer_pte_ineligible_halfway,
 			 migrc_test_join_gen_params),

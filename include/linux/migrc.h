@@ -396,9 +396,10 @@ void __migrc_mm_flush_done(struct mm_struct *mm, u64 seq,
  * migrc_mm_pending() - may @mm have stale read-only translations?
  * @mm: the mm
  *
- * @mm->migrc_seq holds, in its low half, how many read-only unmaps of @mm
- * were deferred, and in its high half that count as of the last flush of
- * @mm.  They differ while a deferral may still be cached somewhere.
+ * @mm->migrc_deferred counts the read-only unmaps of @mm whose flush was
+ * deferred, and @mm->migrc_flushed how many of them the last flush of @mm
+ * covered.  They differ while a deferral may still be cached somewhere.
+ * Both are 64-bit and only grow: they cannot wrap into agreement.
  *
  * Context: any; callers that act on the answer hold the PTE lock of the
  * entry they are about to change, the lock under which it was unmapped.
@@ -407,9 +408,12 @@ void __migrc_mm_flush_done(struct mm_struct *mm, u64 seq,
  */
 static inline bool migrc_mm_pending(struct mm_struct *mm)
 {
-	u64 seq = atomic64_read(&mm->migrc_seq);
-
-	return lower_32_bits(seq) != upper_32_bits(seq);
+	/*
+	 * The flushed count is a deferred count read earlier, so a stale
+	 * read of either can only report a flush still pending.
+	 */
+	return atomic64_read(&mm->migrc_deferred) !=
+	       atomic64_read(&mm->migrc_flushed);
 }
 
 /**
@@ -419,7 +423,8 @@ static inline bool migrc_mm_pending(struct mm_struct *mm)
  *
  * The flush points call this before they make a PTE of @mm writable, or
  * point it elsewhere, in a way that does not flush it on every CPU.  When
- * nothing of @mm is deferred it costs one load and one branch.
+ * nothing of @mm is deferred it costs two loads of one cache line and one
+ * branch.
  *
  * Context: process context with interrupts enabled; may hold the PTE lock.
  */
@@ -439,12 +444,12 @@ static inline void migrc_flush_mm(struct mm_struct *mm,
  * to migrc_mm_flush_done() after, so the flush also counts for migrc.
  *
  * Context: any.
- * Return: an opaque snapshot of @mm's deferral sequence.
+ * Return: how many deferrals of @mm the flush will cover.
  */
 static inline u64 migrc_mm_flush_begin(struct mm_struct *mm)
 {
-	/* Pairs with the cmpxchg in migrc_batch_add_pte(). */
-	return atomic64_read_acquire(&mm->migrc_seq);
+	/* Pairs with the increment in migrc_note_mm_deferred(). */
+	return atomic64_read_acquire(&mm->migrc_deferred);
 }
 
 /**
@@ -458,7 +463,7 @@ static inline u64 migrc_mm_flush_begin(struct mm_struct *mm)
 static inline void migrc_mm_flush_done(struct mm_struct *mm, u64 seq,
 				       enum migrc_flush_point point)
 {
-	if (lower_32_bits(seq) != upper_32_bits(seq))
+	if ((s64)seq > atomic64_read(&mm->migrc_flushed))
 		__migrc_mm_flush_done(mm, seq, point);
 }
 

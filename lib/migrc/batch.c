@@ -294,18 +294,12 @@ EXPORT_SYMBOL_IF_KUNIT(migrc_defer_pte);
 
 static void migrc_note_mm_deferred(struct mm_struct *mm)
 {
-	s64 seq = atomic64_read(&mm->migrc_seq);
-	s64 new;
-
 	/*
-	 * Advance the "deferred" half, leaving the "flushed" half alone.
-	 * The fully ordered cmpxchg orders the PTE clear before the bump;
-	 * pairs with the atomic64_read() in migrc_mm_pending(), done under
-	 * the same PTE lock by the flush points.
+	 * Release: the PTE clear comes before the count, so a flush that
+	 * read the count (acquire, migrc_mm_flush_begin()) covers the
+	 * clear.  The flush points read it under the same PTE lock.
 	 */
-	do {
-		new = (seq & ~(s64)U32_MAX) | (u32)(lower_32_bits(seq) + 1);
-	} while (!atomic64_try_cmpxchg(&mm->migrc_seq, &seq, new));
+	atomic64_inc_return_release(&mm->migrc_deferred);
 }
 
 /**
@@ -430,7 +424,7 @@ EXPORT_SYMBOL_IF_KUNIT(migrc_batch_seal);
 /**
  * __migrc_mm_flush_done() - slow path of migrc_mm_flush_done()
  * @mm: the mm that was flushed on every CPU
- * @seq: @mm->migrc_seq as read before the flush started
+ * @seq: @mm->migrc_deferred as read before the flush started
  * @point: the flush point, for the statistics
  *
  * Context: any.
@@ -438,24 +432,20 @@ EXPORT_SYMBOL_IF_KUNIT(migrc_batch_seal);
 void __migrc_mm_flush_done(struct mm_struct *mm, u64 seq,
 			   enum migrc_flush_point point)
 {
-	u32 deferred = lower_32_bits(seq);
-	s64 cur = atomic64_read(&mm->migrc_seq);
-	s64 new;
+	s64 cur = atomic64_read(&mm->migrc_flushed);
 
 	count_vm_event(MIGRC_MM_FLUSH);
 	migrc_stat_inc(MIGRC_STAT_FP_FIRST + point);
 
 	/*
-	 * Publish "flushed up to @deferred" unless a concurrent flush
-	 * published a newer count.  The "flushed" half is advanced only
+	 * Publish "flushed up to @seq" unless a concurrent flush published
+	 * a newer count: the count never goes back.  It is advanced only
 	 * after the flush completed, so a concurrent caller that still sees
 	 * pending flushes too rather than trusting an unfinished flush.
 	 */
-	do {
-		if ((s32)(upper_32_bits(cur) - deferred) >= 0)
-			break;
-		new = ((s64)deferred << 32) | lower_32_bits(cur);
-	} while (!atomic64_try_cmpxchg(&mm->migrc_seq, &cur, new));
+	while (cur < (s64)seq &&
+	       !atomic64_try_cmpxchg(&mm->migrc_flushed, &cur, seq))
+		;
 }
 EXPORT_SYMBOL_IF_KUNIT(__migrc_mm_flush_done);
 

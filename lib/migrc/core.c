@@ -31,10 +31,11 @@
  *
  * Two things are deliberately separate:
  *
- *  - keeping an mm correct: each deferred unmap bumps mm->migrc_seq, and
- *    the flush points flush that one mm (migrc_flush_mm()) before a PTE
- *    can become writable.  This covers batches still open in another
- *    task, which the pending list cannot see yet;
+ *  - keeping an mm correct: each deferred unmap is counted in
+ *    mm->migrc_deferred, and the flush points flush that one mm
+ *    (migrc_flush_mm()) before a PTE can become writable.  This covers
+ *    batches still open in another task, which the pending list cannot
+ *    see yet;
  *  - freeing memory: retirement flushes the union of the retired batches'
  *    arch state once and frees their folios.
  *

@@ -57,7 +57,7 @@
  * @ptep: the PTE slot
  * @addr: the user address it maps
  * @batch: the batch that deferred it
- * @seq: the mm's deferral count with this deferral (low half of migrc_seq)
+ * @seq: the mm's deferral count with this deferral (mm->migrc_deferred)
  * @pfn: the page the slot maps now, once a migration mapped it; 0 before
  * @unmapper: the task whose batched unmap flush will cover the slot, once
  *	it cleared the slot for one; NULL before
@@ -68,7 +68,7 @@ struct migrc_debug_rec {
 	pte_t			*ptep;
 	unsigned long		addr;
 	struct migrc_batch	*batch;
-	u32			seq;
+	u64			seq;
 	unsigned long		pfn;
 	struct task_struct	*unmapper;
 };
@@ -144,7 +144,7 @@ void migrc_debug_deferred(struct mm_struct *mm, pte_t *ptep, unsigned long addr)
 	new->ptep = ptep;
 	new->addr = addr;
 	new->batch = current->tlb_ubc.migrc;
-	new->seq = lower_32_bits(atomic64_read(&mm->migrc_seq));
+	new->seq = atomic64_read(&mm->migrc_deferred);
 	new->pfn = 0;
 	new->unmapper = NULL;
 
@@ -165,9 +165,7 @@ EXPORT_SYMBOL_IF_KUNIT(migrc_debug_deferred);
 /* Has @rec's mm been flushed since the deferral? */
 static bool migrc_debug_flushed(const struct migrc_debug_rec *rec)
 {
-	u32 flushed = upper_32_bits(atomic64_read(&rec->mm->migrc_seq));
-
-	return (s32)(flushed - rec->seq) >= 0;
+	return atomic64_read(&rec->mm->migrc_flushed) >= (s64)rec->seq;
 }
 
 static void migrc_debug_violation(const struct migrc_debug_rec *rec,
