@@ -57,7 +57,7 @@ static struct migrc_batch *__migrc_batch_open(unsigned long max_pages,
 
 	if (!migrc_reserve(max_pages) &&
 	    !(may_retire &&
-	      migrc_retire_down_to(migrc_cap_low(), MIGRC_CAUSE_CAP, false) &&
+	      migrc_retire_to_cap_low(false) &&
 	      migrc_reserve(max_pages))) {
 		migrc_stat_inc(MIGRC_STAT_CAP_REFUSED);
 		schedule_work(&migrc_cap_work);

@@ -118,6 +118,7 @@ void migrc_set_enabled(bool on);
 void migrc_set_max_age(unsigned int ms);
 unsigned long migrc_nr_reserved(void);
 unsigned long migrc_retire_over_cap(void);
+unsigned long migrc_retire_to_cap_low(bool wait);
 void __init migrc_sysctl_init(void);
 void __init migrc_debugfs_init(void);
 

@@ -156,6 +156,27 @@ void migrc_set_max_age(unsigned int ms)
 }
 EXPORT_SYMBOL_IF_KUNIT(migrc_set_max_age);
 
+/**
+ * migrc_retire_to_cap_low() - migrc_retire_down_to() half the cap
+ * @wait: as for migrc_retire_down_to()
+ *
+ * Its clean pass takes the pending list away for a moment.  The age
+ * worker, re-arming meanwhile, may have found the list empty or holding
+ * only younger batches, and the older ones would then wait up to twice
+ * vm.migrc_max_age_ms: have it look again.
+ *
+ * Context: process context, may sleep.
+ * Return: the number of pages freed.
+ */
+unsigned long migrc_retire_to_cap_low(bool wait)
+{
+	unsigned long pages = migrc_retire_down_to(migrc_cap_low(), MIGRC_CAUSE_CAP, wait);
+
+	if (READ_ONCE(migrc_nr_batches))
+		mod_delayed_work(system_unbound_wq, &migrc_age_work, 0);
+	return pages;
+}
+
 /*
  * Past three quarters of the cap, make room.  Batches that every CPU has
  * invalidated since (the trim) go first, without a flush: if that brings
@@ -169,7 +190,7 @@ unsigned long migrc_retire_over_cap(void)
 {
 	if (atomic_long_read(&migrc_reserved) <= migrc_cap_high())
 		return 0;
-	return migrc_retire_down_to(migrc_cap_low(), MIGRC_CAUSE_CAP, true);
+	return migrc_retire_to_cap_low(true);
 }
 EXPORT_SYMBOL_IF_KUNIT(migrc_retire_over_cap);
 

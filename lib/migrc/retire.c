@@ -151,7 +151,7 @@ static unsigned long migrc_trim_list(struct list_head *list,
  * Free the folios of the batches on @victims (detached, flushed or
  * trimmed), then the batches; count @trimmed of them as needing no flush
  * and @avoided as going without one of their own.  Returns the pages
- * freed.
+ * freed.  Called with migrc_retire_mutex held, so it may sleep.
  */
 static unsigned long migrc_free_list(struct list_head *victims,
 				     enum migrc_cause cause,
@@ -181,6 +181,8 @@ static unsigned long migrc_free_list(struct list_head *victims,
 				folio_put(folio);
 			pages += nr;
 		}
+		/* Up to a cap's worth of folios: 1/64 of a large machine. */
+		cond_resched();
 	}
 
 	/*
@@ -222,8 +224,9 @@ static unsigned long migrc_free_list(struct list_head *victims,
 static unsigned long migrc_retire_locked(migrc_select_t select, void *arg,
 					 enum migrc_cause cause)
 {
+	/* A cpumask on x86 and riscv: off the stack, under the mutex. */
+	static struct arch_migrc_batch all;
 	unsigned long batches = 0, trimmed;
-	struct arch_migrc_batch all;
 	struct migrc_batch *batch;
 	LIST_HEAD(victims);
 	LIST_HEAD(dirty);
