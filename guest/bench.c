@@ -477,8 +477,10 @@ static long kswapd_ticks(void)
 	char buf[512], *p = kswapd_stat(buf, sizeof(buf));
 	long utime, stime;
 
-	/* After the name: state ppid pgrp session tty tpgid flags minflt
-	 * cminflt majflt cmajflt utime stime. */
+	/*
+	 * After the name: state ppid pgrp session tty tpgid flags minflt
+	 * cminflt majflt cmajflt utime stime.
+	 */
 	if (!p || sscanf(p, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %ld %ld",
 			 &utime, &stime) != 2)
 		return -1;

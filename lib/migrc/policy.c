@@ -172,6 +172,7 @@ unsigned long migrc_retire_to_cap_low(bool wait)
 {
 	unsigned long pages = migrc_retire_down_to(migrc_cap_low(), MIGRC_CAUSE_CAP, wait);
 
+	/* Pairs with the WRITE_ONCE()s under migrc_lock (batch.c, retire.c). */
 	if (READ_ONCE(migrc_nr_batches))
 		mod_delayed_work(system_unbound_wq, &migrc_age_work, 0);
 	return pages;
