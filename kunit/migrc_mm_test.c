@@ -778,6 +778,137 @@ static void migrc_mm_test_writable_not_deferred(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&mt->stale), 0L);
 }
 
+#ifdef CONFIG_CONTIG_ALLOC
+struct mt_place {
+	struct page *block;
+	int next;
+};
+
+static struct folio *mt_place_folio(struct folio *src, unsigned long private)
+{
+	struct mt_place *p = (struct mt_place *)private;
+
+	return page_folio(p->block + p->next++);
+}
+
+/*
+ * Move the range's pages into a pageblock of their own, otherwise free,
+ * so that it can be isolated as alloc_contig_range() isolates it (the
+ * pageblocks the pages fault into may hold reserved or kernel pages).
+ * Return: the pageblock's first pfn.
+ */
+static unsigned long mt_place_in_pageblock(struct mt *mt)
+{
+	struct kunit *test = mt->test;
+	struct mt_place p = { };
+	LIST_HEAD(folios);
+	int nid = NUMA_NO_NODE;
+	unsigned long pfn;
+
+	/*
+	 * Before isolating the folios: alloc_contig_pages() waits while the
+	 * node has too many isolated, and the KUnit mm is most of its LRU.
+	 */
+	p.block = alloc_contig_pages(pageblock_nr_pages, GFP_KERNEL | __GFP_NOWARN,
+				     first_memory_node, NULL);
+	KUNIT_ASSERT_NOT_NULL_MSG(test, p.block, "no free pageblock");
+	pfn = page_to_pfn(p.block);
+	if (migrc_kunit_isolate(mt->addr, 0, mt->nr, &folios, &nid) != mt->nr) {
+		putback_movable_pages(&folios);
+		free_contig_range(pfn, pageblock_nr_pages);
+		KUNIT_FAIL_AND_ABORT(test, "could not isolate the range's folios");
+	}
+	KUNIT_ASSERT_EQ(test, migrate_pages(&folios, mt_place_folio, NULL, (unsigned long)&p,
+					    MIGRATE_SYNC, MR_SYSCALL, NULL), 0);
+	KUNIT_ASSERT_EQ(test, p.next, mt->nr);
+	free_contig_range(pfn + p.next, pageblock_nr_pages - p.next);
+	/* Nothing pending from this move; the new folios on the LRU proper. */
+	migrc_retire_all(MIGRC_CAUSE_DRAIN);
+	lru_add_drain_all();
+	return pfn;
+}
+
+struct mt_isolated {
+	unsigned long start;
+	bool done;
+};
+
+static void mt_undo_isolate(void *arg)
+{
+	struct mt_isolated *iso = arg;
+
+	if (!iso->done)
+		undo_isolate_page_range(iso->start, iso->start + pageblock_nr_pages,
+					MIGRATE_MOVABLE);
+	iso->done = true;
+}
+
+/*
+ * alloc_contig_range() and memory offline isolate the pageblocks of a
+ * range, migrate what is in use there and wait for every page to be free.
+ * A migration by another path (NUMA balancing, demotion) of a folio in an
+ * isolated pageblock must free the old folio at once: kept pending, it
+ * would keep the range busy until its batch aged out.
+ */
+static void migrc_mm_test_isolated_not_deferred(struct kunit *test)
+{
+	struct mt *mt = mt_setup(test, PROT_READ);
+	struct mt_isolated *iso = kunit_kzalloc(test, sizeof(*iso), GFP_KERNEL);
+	unsigned long deferred, pending;
+
+	KUNIT_ASSERT_NOT_NULL(test, iso);
+	iso->start = mt_place_in_pageblock(mt);
+	KUNIT_ASSERT_EQ(test, start_isolate_page_range(iso->start,
+						       iso->start + pageblock_nr_pages,
+						       MIGRATE_MOVABLE, 0, GFP_KERNEL), 0);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, mt_undo_isolate, iso), 0);
+	mt_start_readers(mt);
+	deferred = migrc_kunit_event(MIGRC_DEFERRED);
+	pending = migrc_nr_pending();
+	mt_migrate_all(mt);
+	mt_undo_isolate(iso);
+	KUNIT_EXPECT_EQ(test, migrc_kunit_event(MIGRC_DEFERRED) - deferred, 0UL);
+	KUNIT_EXPECT_EQ(test, migrc_nr_pending() - pending, 0UL);
+	/* The control: back, from pageblocks no one isolates, they defer. */
+	mt_migrate_deferred(mt);
+	mt_stop_readers(mt);
+}
+
+/*
+ * An old folio pending a migrc flush is in use and off the LRU: to the
+ * isolation of its pageblock it looks unmovable.  Outside CMA and
+ * ZONE_MOVABLE, alloc_contig_range() (gigantic hugetlb pages at run time)
+ * would then fail there until the batch aged out: it must retire the
+ * batch and succeed.
+ */
+static void migrc_mm_test_contig_pending(struct kunit *test)
+{
+	struct mt *mt = mt_setup(test, PROT_READ);
+	unsigned long start = mt_place_in_pageblock(mt), pending;
+	int ret;
+
+	mt_start_readers(mt);
+	mt_migrate_deferred(mt);
+	mt_stop_readers(mt);
+	pending = migrc_nr_pending();
+	ret = alloc_contig_range(start, start + pageblock_nr_pages, MIGRATE_MOVABLE,
+				 GFP_KERNEL | __GFP_NOWARN);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	free_contig_range(start, pageblock_nr_pages);
+	KUNIT_EXPECT_LE(test, migrc_nr_pending() + mt->nr, pending);
+}
+#else
+static void migrc_mm_test_isolated_not_deferred(struct kunit *test)
+{
+	KUNIT_FAIL(test, "the suite needs CONFIG_CONTIG_ALLOC (CONFIG_CMA)");
+}
+
+static void migrc_mm_test_contig_pending(struct kunit *test)
+{
+	KUNIT_FAIL(test, "the suite needs CONFIG_CONTIG_ALLOC (CONFIG_CMA)");
+}
+#endif
+
 /*
  * mprotect(), a NUMA hinting scan and fork() write-protect PTEs under the
  * PTE lock but flush only later, after dropping it, with
@@ -1297,9 +1428,11 @@ static void migrc_mm_test_pressure(struct kunit *test)
 	nr = mt_pressure_blocks(nid);
 	block = kunit_kcalloc(test, nr, sizeof(*block), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, block);
-	/* The cap must not retire them first (mt_suite_exit() restores it). */
-	WRITE_ONCE(migrc_max_pending_pages,
-		   max(mt_saved_cap, (unsigned long)(nr + 1) << MAX_PAGE_ORDER));
+	/*
+	 * The cap must not retire them first, nor with them a round that
+	 * NUMA balancing defers meanwhile (mt_suite_exit() restores it).
+	 */
+	WRITE_ONCE(migrc_max_pending_pages, totalram_pages());
 	for (i = 0; i < nr; i++)
 		block[i] = mt_block(test, nid, MAX_PAGE_ORDER);
 	mt_hog_init(&hog);
@@ -1717,6 +1850,8 @@ static struct kunit_case migrc_mm_test_cases[] = {
 	KUNIT_CASE(migrc_mm_test_madv_dontneed),
 	KUNIT_CASE(migrc_mm_test_mremap),
 	KUNIT_CASE(migrc_mm_test_writable_not_deferred),
+	KUNIT_CASE(migrc_mm_test_isolated_not_deferred),
+	KUNIT_CASE(migrc_mm_test_contig_pending),
 	KUNIT_CASE_PARAM(migrc_mm_test_flush_pending, mt_pending_gen_params),
 	KUNIT_CASE(migrc_mm_test_unmap_flush_takes_batch),
 	KUNIT_CASE(migrc_mm_test_fail_after_unmap),
