@@ -1419,6 +1419,9 @@ static int mt_pressure_blocks(int nid)
 static void migrc_mm_test_pressure(struct kunit *test)
 {
 	unsigned long events = migrc_kunit_event(MIGRC_RETIRE_PRESSURE);
+	unsigned long others = migrc_kunit_event(MIGRC_RETIRE_AGE) +
+			       migrc_kunit_event(MIGRC_RETIRE_CAP) +
+			       migrc_kunit_event(MIGRC_RETIRE_DRAIN);
 	int nid = mt_other_node(first_memory_node);
 	struct page *page, **block;
 	struct mt_hog hog;
@@ -1429,8 +1432,8 @@ static void migrc_mm_test_pressure(struct kunit *test)
 	block = kunit_kcalloc(test, nr, sizeof(*block), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, block);
 	/*
-	 * The cap must not retire them first, nor with them a round that
-	 * NUMA balancing defers meanwhile (mt_suite_exit() restores it).
+	 * The cap must not retire them first (mt_suite_exit() restores it):
+	 * its worker starts at three quarters of it.
 	 */
 	WRITE_ONCE(migrc_max_pending_pages, totalram_pages());
 	for (i = 0; i < nr; i++)
@@ -1444,6 +1447,11 @@ static void migrc_mm_test_pressure(struct kunit *test)
 	page = mt_alloc_under_pressure(nid, 0);
 	kunit_info(test, "node %d: %lu pages taken, %lu pending, allocation %s\n", nid,
 		   hog.nr, (unsigned long)nr << MAX_PAGE_ORDER, page ? "succeeded" : "failed");
+	/* Anything but pressure retiring them first spoils the case. */
+	KUNIT_EXPECT_EQ_MSG(test, migrc_kunit_event(MIGRC_RETIRE_AGE) +
+			    migrc_kunit_event(MIGRC_RETIRE_CAP) +
+			    migrc_kunit_event(MIGRC_RETIRE_DRAIN), others,
+			    "batches retired by age, cap or drain during the case");
 	KUNIT_EXPECT_NOT_NULL(test, page);
 	KUNIT_EXPECT_GE(test, migrc_kunit_event(MIGRC_RETIRE_PRESSURE) - events, 1UL);
 	KUNIT_EXPECT_EQ(test, migrc_nr_pending(), 0UL);
