@@ -1416,12 +1416,17 @@ static int mt_pressure_blocks(int nid)
  * pending (mt_pressure_blocks()) to lift the node over its min watermark
  * however much earlier pressure boosted it.
  */
+/* Batches retired for any cause but pressure. */
+static unsigned long mt_other_retirements(void)
+{
+	return migrc_kunit_event(MIGRC_RETIRE_AGE) + migrc_kunit_event(MIGRC_RETIRE_CAP) +
+	       migrc_kunit_event(MIGRC_RETIRE_DRAIN);
+}
+
 static void migrc_mm_test_pressure(struct kunit *test)
 {
 	unsigned long events = migrc_kunit_event(MIGRC_RETIRE_PRESSURE);
-	unsigned long others = migrc_kunit_event(MIGRC_RETIRE_AGE) +
-			       migrc_kunit_event(MIGRC_RETIRE_CAP) +
-			       migrc_kunit_event(MIGRC_RETIRE_DRAIN);
+	unsigned long others = mt_other_retirements();
 	int nid = mt_other_node(first_memory_node);
 	struct page *page, **block;
 	struct mt_hog hog;
@@ -1448,9 +1453,7 @@ static void migrc_mm_test_pressure(struct kunit *test)
 	kunit_info(test, "node %d: %lu pages taken, %lu pending, allocation %s\n", nid,
 		   hog.nr, (unsigned long)nr << MAX_PAGE_ORDER, page ? "succeeded" : "failed");
 	/* Anything but pressure retiring them first spoils the case. */
-	KUNIT_EXPECT_EQ_MSG(test, migrc_kunit_event(MIGRC_RETIRE_AGE) +
-			    migrc_kunit_event(MIGRC_RETIRE_CAP) +
-			    migrc_kunit_event(MIGRC_RETIRE_DRAIN), others,
+	KUNIT_EXPECT_EQ_MSG(test, mt_other_retirements(), others,
 			    "batches retired by age, cap or drain during the case");
 	KUNIT_EXPECT_NOT_NULL(test, page);
 	KUNIT_EXPECT_GE(test, migrc_kunit_event(MIGRC_RETIRE_PRESSURE) - events, 1UL);
