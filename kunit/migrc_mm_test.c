@@ -56,6 +56,8 @@ struct mt {
 	int nr;
 	u64 expect[MT_PAGES];		/* newest value published per page */
 	bool hold;			/* riscv: read with SUM held, see mt_read_held() */
+	bool hold_go;			/* held stretches may start */
+	atomic_t held;			/* stretches that have read every page */
 	bool flushed;			/* set once the flush under test returned */
 	atomic_long_t stale_after, proof;
 	atomic_long_t reads, stale, fresh;
@@ -121,12 +123,21 @@ static void mt_publish_counts(struct mt *mt, struct mt_counts *c)
  * not hold off (fences sent by IPI would wait for the end of the stretch,
  * and prove nothing).  Faults are fixed up, not handled, as
  * pagefault_disable() asks.
+ *
+ * A held hart takes no interrupt, so a test thread that sleeps or waits
+ * for a kthread meanwhile can wait for the whole stretch.  When stretches
+ * began as the readers started, starting them took the test thread 10 s,
+ * and its flush often came after every stretch that had kept the old
+ * translation.  So stretches start only when the test asks
+ * (mt_hold_readers()), and the test does not sleep until its flush is
+ * done.
  */
 static void mt_read_held(struct mt *mt, struct mt_counts *c)
 {
 	u64 end = ktime_get_mono_fast_ns() + MT_HOLD_MS * NSEC_PER_MSEC;
 	unsigned long flags;
 	int i, after_reads = 0;
+	bool counted = false;
 
 	local_irq_save(flags);
 	pagefault_disable();
@@ -149,6 +160,11 @@ static void mt_read_held(struct mt *mt, struct mt_counts *c)
 				mt_check(c, e, after, v);
 			after_reads += after;
 		}
+		if (!counted) {
+			/* This hart's TLB now holds every page. */
+			atomic_inc(&mt->held);
+			counted = true;
+		}
 	}
 	__disable_user_access();
 	pagefault_enable();
@@ -169,7 +185,8 @@ static int mt_reader_fn(void *arg)
 
 	migrc_kunit_reader_enter(&mt->rd);
 	while (!READ_ONCE(mt->rd.stop)) {
-		if (mt->hold)
+		/* Pairs with smp_store_release() in mt_hold_readers(). */
+		if (mt->hold && smp_load_acquire(&mt->hold_go))
 			mt_read_held(mt, &c);
 		for (i = 0; i < mt->nr && !mt->hold; i++) {
 			/* Pairs with smp_store_release() in mt_publish(). */
@@ -1533,6 +1550,23 @@ static const struct mm_walk_ops mt_restore_ops = {
 };
 
 /*
+ * Let the readers start their held stretches, and wait (spinning: see
+ * mt_read_held()) until each has read every page, so that each TLB holds
+ * the translation the test is about to change; a second at most.
+ */
+static void mt_hold_readers(struct mt *mt)
+{
+	u64 end = ktime_get_mono_fast_ns() + NSEC_PER_SEC;
+
+	atomic_set(&mt->held, 0);
+	/* Pairs with smp_load_acquire() in mt_reader_fn(). */
+	smp_store_release(&mt->hold_go, true);
+	while (atomic_read(&mt->held) < atomic_read(&mt->rd.running) &&
+	       ktime_get_mono_fast_ns() < end)
+		cpu_relax();
+}
+
+/*
  * Under QEMU's software TLB a stale translation stays usable until the
  * guest invalidates it.  Change a PTE other CPUs are reading through to
  * another page, without a flush: at least one CPU must keep reading the
@@ -1558,11 +1592,11 @@ static void migrc_mm_test_backend_flush_invalidates(struct kunit *test)
 	mt->hold = IS_ENABLED(CONFIG_RISCV);
 
 	/*
-	 * A held reader proves the flush only if its stretch spans it; on a
-	 * busy host a stretch can end first (then it proves nothing, and
-	 * says so): try again.  Each attempt takes about 0.4 s; on a host
-	 * running a kernel build beside the test five were not always
-	 * enough on riscv.
+	 * A reader proves the flush only if it kept the old translation
+	 * until then, which QEMU's TLB (its size, or a held stretch cut
+	 * short by MT_HOLD_MS) does not promise: if none did, the attempt
+	 * proves nothing, says so, and the test tries again.  An attempt
+	 * takes about 0.4 s.
 	 */
 	for (attempt = 0; attempt < 20; attempt++) {
 		/* Before the PTE is changed, so that failing here leaves it intact. */
@@ -1575,6 +1609,7 @@ static void migrc_mm_test_backend_flush_invalidates(struct kunit *test)
 					  READ_ONCE(migrc_max_pending_pages));
 		/* No reader runs between two attempts. */
 		mt->rd.stop = false;
+		mt->hold_go = false;
 		mt->flushed = false;
 		atomic_long_set(&mt->stale, 0);
 		atomic_long_set(&mt->stale_after, 0);
@@ -1583,13 +1618,18 @@ static void migrc_mm_test_backend_flush_invalidates(struct kunit *test)
 		swap.done = false;
 
 		mt_start_readers(mt);
+		if (mt->hold)
+			mt_hold_readers(mt);
 		mmap_write_lock(mt->rd.mm);
 		walk_page_range(mt->rd.mm, mt->addr, mt->addr + PAGE_SIZE, &mt_swap_ops, &swap);
 		mmap_write_unlock(mt->rd.mm);
 		KUNIT_ASSERT_TRUE(test, swap.done);
 		mt_publish(mt, 0, MT_NEW);
-		/* Held readers see it at once; keep their stretch short. */
-		msleep(mt->hold ? MT_READ_MS / 10 : MT_READ_MS);
+		/* Held readers see it at once: keep their stretch short. */
+		if (mt->hold)
+			mdelay(MT_READ_MS / 10);
+		else
+			msleep(MT_READ_MS);
 
 		migrc_batch_add_pte(batch, mt->rd.mm, mt->addr);
 		migrc_arch_flush(&batch->arch);
