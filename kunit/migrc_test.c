@@ -24,6 +24,7 @@
 #include <linux/jiffies.h>
 #include <linux/kthread.h>
 #include <linux/limits.h>
+#include <linux/migrate_mode.h>
 #include <linux/migrc.h>
 #include <linux/mm.h>
 #include <linux/nodemask.h>
@@ -513,6 +514,8 @@ struct migrc_test_inflight {
 	struct task_struct *task;
 	unsigned long freed;
 	bool returned;		/* before the flush under way ended */
+	int reason;		/* of the round opened meanwhile */
+	struct migrc_batch *batch;	/* what it got */
 };
 
 static struct migrc_test_inflight *migrc_test_inflight;
@@ -717,7 +720,7 @@ static void migrc_test_round_retires_at_cap(struct kunit *test)
 
 	WRITE_ONCE(migrc_max_pending_pages, base + 6);
 	migrc_test_defer(test, first_memory_node, 4, a);
-	batch = migrc_round_open(4);			/* 4 + 4 > 6, then 4 */
+	batch = migrc_round_open(4, MR_NUMA_MISPLACED);	/* 4 + 4 > 6, then 4 */
 	KUNIT_EXPECT_NOT_NULL(test, batch);
 	KUNIT_EXPECT_EQ(test, migrc_test_stat(MIGRC_STAT_CAP_REFUSED), refused);
 	KUNIT_EXPECT_EQ(test, migrc_test_event(MIGRC_RETIRE_CAP) - events, 1UL);
@@ -728,9 +731,93 @@ static void migrc_test_round_retires_at_cap(struct kunit *test)
 		migrc_batch_seal(batch);		/* deferred nothing */
 	}
 
-	KUNIT_EXPECT_NULL(test, migrc_round_open(8));	/* 8 > 6 */
+	KUNIT_EXPECT_NULL(test, migrc_round_open(8, MR_NUMA_MISPLACED));	/* 8 > 6 */
 	KUNIT_EXPECT_EQ(test, migrc_test_stat(MIGRC_STAT_CAP_REFUSED) - refused, 1L);
 	KUNIT_EXPECT_EQ(test, migrc_nr_reserved(), base);
+	WRITE_ONCE(migrc_max_pending_pages, totalram_pages());
+}
+
+static int migrc_test_round_inflight_fn(void *arg)
+{
+	struct migrc_test_inflight *f = arg;
+
+	/* Interruptible: a sleep here must not look like the mutex's. */
+	if (!wait_for_completion_interruptible(&f->flushing))
+		f->batch = migrc_round_open(4, f->reason);
+	complete(&f->done);
+	while (!kthread_should_stop())
+		schedule_timeout_interruptible(1);
+	return 0;
+}
+
+struct migrc_round_wait_case {
+	const char *name;
+	int reason;
+	bool waits;
+};
+
+static const struct migrc_round_wait_case migrc_round_wait_cases[] = {
+	{ "move_pages",		MR_SYSCALL,		true },
+	{ "mbind",		MR_MEMPOLICY_MBIND,	true },
+	{ "numa-hinting-fault",	MR_NUMA_MISPLACED,	false },
+	{ "demotion",		MR_DEMOTION,		false },
+	{ "damon",		MR_DAMON,		false },
+};
+
+static void migrc_round_wait_desc(const struct migrc_round_wait_case *c, char *desc)
+{
+	strscpy(desc, c->name, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(migrc_round_wait, migrc_round_wait_cases, migrc_round_wait_desc);
+
+/*
+ * A round that would pass the cap while another task's retirement is
+ * flushing (the cap work's, say): one a task asked for waits for it and
+ * then defers in the room it made; any other is refused at once and
+ * migrates as mainline does, rather than wait.  The retirement under way
+ * is this thread's, and its flush waits as in
+ * migrc_test_pressure_waits_inflight().
+ */
+static void migrc_test_round_waits_inflight(struct kunit *test)
+{
+	const struct migrc_round_wait_case *c = test->param_value;
+	struct migrc_test_inflight *f = kunit_kzalloc(test, sizeof(*f), GFP_KERNEL);
+	long refused = migrc_test_stat(MIGRC_STAT_CAP_REFUSED);
+	unsigned long base = migrc_nr_reserved();
+	struct task_struct *t;
+	struct folio *a[4];
+
+	KUNIT_ASSERT_NOT_NULL(test, f);
+	init_completion(&f->flushing);
+	init_completion(&f->done);
+	f->reason = c->reason;
+	migrc_test_inflight = f;
+	WRITE_ONCE(migrc_max_pending_pages, base + 6);
+	migrc_test_defer(test, first_memory_node, 4, a);	/* 4 + 4 > 6 */
+	migrc_test_trim_result = false;
+	kunit_activate_static_stub(test, migrc_arch_trim, migrc_test_trim_stub);
+	kunit_activate_static_stub(test, migrc_arch_flush, migrc_test_inflight_flush_stub);
+	t = kthread_run(migrc_test_round_inflight_fn, f, "migrc_test_round");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
+	f->task = t;
+
+	KUNIT_EXPECT_EQ(test, migrc_retire_all(MIGRC_CAUSE_DRAIN), 4UL);
+	wait_for_completion(&f->done);
+	kthread_stop(t);
+	kunit_info(test, "%s: the round %s while the retirement was flushing, and %s\n",
+		   c->name, f->returned ? "returned" : "waited",
+		   f->batch ? "deferred" : "was refused");
+	KUNIT_EXPECT_EQ(test, f->returned, !c->waits);
+	KUNIT_EXPECT_EQ(test, !!f->batch, c->waits);
+	KUNIT_EXPECT_EQ(test, migrc_test_stat(MIGRC_STAT_CAP_REFUSED) - refused,
+			(c->waits ? 0L : 1L));
+	if (f->batch) {
+		KUNIT_EXPECT_EQ(test, migrc_nr_reserved(), base + 4);
+		migrc_batch_seal(f->batch);		/* deferred nothing */
+	}
+	KUNIT_EXPECT_EQ(test, migrc_nr_reserved(), base);
+	migrc_test_release_all(test, a, 4);
 	WRITE_ONCE(migrc_max_pending_pages, totalram_pages());
 }
 
@@ -1525,6 +1612,7 @@ static struct kunit_case migrc_test_cases[] = {
 	KUNIT_CASE(migrc_test_reservation_balance),
 	KUNIT_CASE(migrc_test_cap_refuses),
 	KUNIT_CASE(migrc_test_round_retires_at_cap),
+	KUNIT_CASE_PARAM(migrc_test_round_waits_inflight, migrc_round_wait_gen_params),
 	KUNIT_CASE(migrc_test_cap_retires_all),
 	KUNIT_CASE(migrc_test_flush_takes_all),
 	KUNIT_CASE(migrc_test_cap_clean_first),

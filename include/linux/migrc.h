@@ -369,7 +369,7 @@ migrc_count_tlbbatch_flush(const struct arch_tlbflush_unmap_batch *batch)
 }
 
 struct migrc_batch *migrc_batch_open(unsigned long max_pages);
-struct migrc_batch *migrc_round_open(unsigned long max_pages);
+struct migrc_batch *migrc_round_open(unsigned long max_pages, int reason);
 enum migrc_pte migrc_defer_pte(struct migrc_batch *batch, u8 *state,
 			       struct mm_struct *mm, unsigned int vma,
 			       pte_t pteval, unsigned long uaddr);
@@ -482,7 +482,8 @@ static inline struct migrc_batch *migrc_batch_open(unsigned long max_pages)
 	return NULL;
 }
 
-static inline struct migrc_batch *migrc_round_open(unsigned long max_pages)
+static inline struct migrc_batch *migrc_round_open(unsigned long max_pages,
+						   int reason)
 {
 	return NULL;
 }

@@ -37,6 +37,16 @@ bool migrc_reason_defers(int reason)
 	}
 }
 
+/*
+ * Migrations that a task asked for and waits for anyway (move_pages(),
+ * migrate_pages(), mbind()), which already wait for folio locks and
+ * writeback.  Hinting faults, reclaim's demotion and DAMON must not wait.
+ */
+static bool migrc_reason_waits(int reason)
+{
+	return reason == MR_SYSCALL || reason == MR_MEMPOLICY_MBIND;
+}
+
 /* Reserve @pages against vm.migrc_max_pending_pages, if they fit. */
 static bool migrc_reserve(unsigned long pages)
 {
@@ -47,8 +57,20 @@ static bool migrc_reserve(unsigned long pages)
 	return false;
 }
 
+/*
+ * Make room for @pages past the cap, as the cap work does, and reserve
+ * them.  Without @wait, a retirement under way makes this give up; with
+ * it, this waits for that retirement, which has likely made the room.
+ */
+static bool migrc_make_room(unsigned long pages, bool wait)
+{
+	if (!migrc_retire_to_cap_low(wait) && !wait)
+		return false;
+	return migrc_reserve(pages);
+}
+
 static struct migrc_batch *__migrc_batch_open(unsigned long max_pages,
-					      bool may_retire)
+					      bool may_retire, bool wait)
 {
 	struct migrc_batch *batch;
 
@@ -56,9 +78,7 @@ static struct migrc_batch *__migrc_batch_open(unsigned long max_pages,
 		return NULL;
 
 	if (!migrc_reserve(max_pages) &&
-	    !(may_retire &&
-	      migrc_retire_to_cap_low(false) &&
-	      migrc_reserve(max_pages))) {
+	    !(may_retire && migrc_make_room(max_pages, wait))) {
 		migrc_stat_inc(MIGRC_STAT_CAP_REFUSED);
 		schedule_work(&migrc_cap_work);
 		return NULL;
@@ -97,29 +117,31 @@ static struct migrc_batch *__migrc_batch_open(unsigned long max_pages,
  */
 struct migrc_batch *migrc_batch_open(unsigned long max_pages)
 {
-	return __migrc_batch_open(max_pages, false);
+	return __migrc_batch_open(max_pages, false, false);
 }
 EXPORT_SYMBOL_IF_KUNIT(migrc_batch_open);
 
 /**
  * migrc_round_open() - open the batch of a migration round that may sleep
  * @max_pages: the most pages the round can defer
+ * @reason: the round's enum migrate_reason
  *
  * As migrc_batch_open(), except that a round that would pass the cap
  * first makes room itself, as the cap work does (migrc_retire_over_cap()),
- * unless another task is already retiring, and defers if it then fits.
- * That costs one flush at most, as refusing would (a refused round
- * flushes the mainline way: one IPI round on x86 and riscv, but one TLBI
- * per page on arm64), and this round's pages are deferred instead of
- * flushed.
+ * and defers if it then fits.  That costs one flush at most, as refusing
+ * would (a refused round flushes the mainline way: one IPI round on x86
+ * and riscv, but one TLBI per page on arm64), and this round's pages are
+ * deferred instead of flushed.  If another task is retiring already, a
+ * round that a task asked for (MR_SYSCALL, MR_MEMPOLICY_MBIND) waits for
+ * it; any other round is refused rather than wait.
  *
  * Context: process context, may sleep; no locks held that a flush or
  * freeing folios could need.
  * Return: an open batch, or NULL if the round must not defer.
  */
-struct migrc_batch *migrc_round_open(unsigned long max_pages)
+struct migrc_batch *migrc_round_open(unsigned long max_pages, int reason)
 {
-	return __migrc_batch_open(max_pages, true);
+	return __migrc_batch_open(max_pages, true, migrc_reason_waits(reason));
 }
 EXPORT_SYMBOL_IF_KUNIT(migrc_round_open);
 
