@@ -501,21 +501,19 @@ static void migrc_test_pressure_by_node(struct kunit *test)
 }
 
 /*
- * An allocation under pressure that comes while another retirement (say
- * kswapd's) is flushing must wait for it and count what it freed: those
- * pages are off the pending list but not free yet, and failing, or going
- * on to the OOM killer, a moment before they come back is what migrc
- * promises not to do.  The retirement under way is this thread's; its
- * flush waits until the allocation's call is blocked (on the retirement
- * mutex, the only place it may sleep after its start) or has returned.
+ * A call that another task makes while this thread's retirement is
+ * flushing: the flush waits until that call is blocked (on the retirement
+ * mutex, the only place the calls tested may sleep after their start) or
+ * has returned.
  */
 struct migrc_test_inflight {
 	struct completion flushing, done;
 	struct task_struct *task;
-	unsigned long freed;
+	void (*call)(struct migrc_test_inflight *f);
 	bool returned;		/* before the flush under way ended */
-	int reason;		/* of the round opened meanwhile */
-	struct migrc_batch *batch;	/* what it got */
+	unsigned long freed;	/* by an allocation's retirement */
+	int reason;		/* of a round opened */
+	struct migrc_batch *batch;	/* what the round got */
 };
 
 static struct migrc_test_inflight *migrc_test_inflight;
@@ -546,34 +544,58 @@ static int migrc_test_inflight_fn(void *arg)
 
 	/* Interruptible: a sleep here must not look like the mutex's. */
 	if (!wait_for_completion_interruptible(&f->flushing))
-		f->freed = migrc_retire_nodes(NULL, MAX_NR_ZONES - 1, 0);
+		f->call(f);
 	complete(&f->done);
 	while (!kthread_should_stop())
 		schedule_timeout_interruptible(1);
 	return 0;
 }
 
-static void migrc_test_pressure_waits_inflight(struct kunit *test)
+/*
+ * Defer @nr folios from the first node into @a, then retire them, while
+ * another task makes f->call once the flush is under way.
+ */
+static void migrc_test_inflight_run(struct kunit *test, struct migrc_test_inflight *f,
+				    int nr, struct folio **a)
 {
-	struct migrc_test_inflight *f = kunit_kzalloc(test, sizeof(*f), GFP_KERNEL);
 	struct task_struct *t;
-	struct folio *a[2];
 
-	KUNIT_ASSERT_NOT_NULL(test, f);
 	init_completion(&f->flushing);
 	init_completion(&f->done);
 	migrc_test_inflight = f;
-	migrc_test_defer(test, first_memory_node, 2, a);
+	migrc_test_defer(test, first_memory_node, nr, a);
 	migrc_test_trim_result = false;
 	kunit_activate_static_stub(test, migrc_arch_trim, migrc_test_trim_stub);
 	kunit_activate_static_stub(test, migrc_arch_flush, migrc_test_inflight_flush_stub);
-	t = kthread_run(migrc_test_inflight_fn, f, "migrc_test_alloc");
+	t = kthread_run(migrc_test_inflight_fn, f, "migrc_test_inflight");
 	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
 	f->task = t;
 
-	KUNIT_EXPECT_EQ(test, migrc_retire_all(MIGRC_CAUSE_DRAIN), 2UL);
+	KUNIT_EXPECT_EQ(test, migrc_retire_all(MIGRC_CAUSE_DRAIN), (unsigned long)nr);
 	wait_for_completion(&f->done);
 	kthread_stop(t);
+}
+
+static void migrc_test_inflight_alloc(struct migrc_test_inflight *f)
+{
+	f->freed = migrc_retire_nodes(NULL, MAX_NR_ZONES - 1, 0);
+}
+
+/*
+ * An allocation under pressure that comes while another retirement (say
+ * kswapd's) is flushing must wait for it and count what it freed: those
+ * pages are off the pending list but not free yet, and failing, or going
+ * on to the OOM killer, a moment before they come back is what migrc
+ * promises not to do.
+ */
+static void migrc_test_pressure_waits_inflight(struct kunit *test)
+{
+	struct migrc_test_inflight *f = kunit_kzalloc(test, sizeof(*f), GFP_KERNEL);
+	struct folio *a[2];
+
+	KUNIT_ASSERT_NOT_NULL(test, f);
+	f->call = migrc_test_inflight_alloc;
+	migrc_test_inflight_run(test, f, 2, a);
 	KUNIT_EXPECT_FALSE_MSG(test, f->returned,
 			       "the allocation's retirement returned while another was flushing");
 	KUNIT_EXPECT_EQ(test, f->freed, 2UL);
@@ -737,17 +759,9 @@ static void migrc_test_round_retires_at_cap(struct kunit *test)
 	WRITE_ONCE(migrc_max_pending_pages, totalram_pages());
 }
 
-static int migrc_test_round_inflight_fn(void *arg)
+static void migrc_test_inflight_round(struct migrc_test_inflight *f)
 {
-	struct migrc_test_inflight *f = arg;
-
-	/* Interruptible: a sleep here must not look like the mutex's. */
-	if (!wait_for_completion_interruptible(&f->flushing))
-		f->batch = migrc_round_open(4, f->reason);
-	complete(&f->done);
-	while (!kthread_should_stop())
-		schedule_timeout_interruptible(1);
-	return 0;
+	f->batch = migrc_round_open(4, f->reason);
 }
 
 struct migrc_round_wait_case {
@@ -775,9 +789,7 @@ KUNIT_ARRAY_PARAM(migrc_round_wait, migrc_round_wait_cases, migrc_round_wait_des
  * A round that would pass the cap while another task's retirement is
  * flushing (the cap work's, say): one a task asked for waits for it and
  * then defers in the room it made; any other is refused at once and
- * migrates as mainline does, rather than wait.  The retirement under way
- * is this thread's, and its flush waits as in
- * migrc_test_pressure_waits_inflight().
+ * migrates as mainline does, rather than wait.
  */
 static void migrc_test_round_waits_inflight(struct kunit *test)
 {
@@ -785,26 +797,13 @@ static void migrc_test_round_waits_inflight(struct kunit *test)
 	struct migrc_test_inflight *f = kunit_kzalloc(test, sizeof(*f), GFP_KERNEL);
 	long refused = migrc_test_stat(MIGRC_STAT_CAP_REFUSED);
 	unsigned long base = migrc_nr_reserved();
-	struct task_struct *t;
 	struct folio *a[4];
 
 	KUNIT_ASSERT_NOT_NULL(test, f);
-	init_completion(&f->flushing);
-	init_completion(&f->done);
+	f->call = migrc_test_inflight_round;
 	f->reason = c->reason;
-	migrc_test_inflight = f;
 	WRITE_ONCE(migrc_max_pending_pages, base + 6);
-	migrc_test_defer(test, first_memory_node, 4, a);	/* 4 + 4 > 6 */
-	migrc_test_trim_result = false;
-	kunit_activate_static_stub(test, migrc_arch_trim, migrc_test_trim_stub);
-	kunit_activate_static_stub(test, migrc_arch_flush, migrc_test_inflight_flush_stub);
-	t = kthread_run(migrc_test_round_inflight_fn, f, "migrc_test_round");
-	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
-	f->task = t;
-
-	KUNIT_EXPECT_EQ(test, migrc_retire_all(MIGRC_CAUSE_DRAIN), 4UL);
-	wait_for_completion(&f->done);
-	kthread_stop(t);
+	migrc_test_inflight_run(test, f, 4, a);		/* 4 pending: 4 + 4 > 6 */
 	kunit_info(test, "%s: the round %s while the retirement was flushing, and %s\n",
 		   c->name, f->returned ? "returned" : "waited",
 		   f->batch ? "deferred" : "was refused");
