@@ -1426,13 +1426,6 @@ static int mt_pressure_blocks(int nid)
 	return DIV_ROUND_UP(pages, 1UL << MAX_PAGE_ORDER) + 1;
 }
 
-/*
- * With every free page of a node taken, an order-0 allocation there
- * succeeds because the slow path (or kswapd) retires pending pages before
- * reclaim, which has nothing to reclaim here and would fail.  Enough is
- * pending (mt_pressure_blocks()) to lift the node over its min watermark
- * however much earlier pressure boosted it.
- */
 /* Batches retired for any cause but pressure. */
 static unsigned long mt_other_retirements(void)
 {
@@ -1440,6 +1433,13 @@ static unsigned long mt_other_retirements(void)
 	       migrc_kunit_event(MIGRC_RETIRE_DRAIN);
 }
 
+/*
+ * With every free page of a node taken, an order-0 allocation there
+ * succeeds because the slow path (or kswapd) retires pending pages before
+ * reclaim, which has nothing to reclaim here and would fail.  Enough is
+ * pending (mt_pressure_blocks()) to lift the node over its min watermark
+ * however much earlier pressure boosted it.
+ */
 static void migrc_mm_test_pressure(struct kunit *test)
 {
 	unsigned long events = migrc_kunit_event(MIGRC_RETIRE_PRESSURE);
@@ -1595,8 +1595,7 @@ static void migrc_mm_test_backend_flush_invalidates(struct kunit *test)
 	 * A reader proves the flush only if it kept the old translation
 	 * until then, which QEMU's TLB (its size, or a held stretch cut
 	 * short by MT_HOLD_MS) does not promise: if none did, the attempt
-	 * proves nothing, says so, and the test tries again.  An attempt
-	 * takes about 0.4 s.
+	 * proves nothing, says so, and the test tries again.
 	 */
 	for (attempt = 0; attempt < 20; attempt++) {
 		/* Before the PTE is changed, so that failing here leaves it intact. */
