@@ -276,6 +276,10 @@ void migrc_count_tlbbatch(unsigned int rounds, unsigned int cpus);
  * @nr_ptes: PTEs recorded while open
  * @covered: the batched unmap flush of the round took every PTE recorded
  *	so far along (migrc_batch_unmap_flush()): nothing needs keeping
+ * @away: sealed, but off the pending list for a retirement or a trim, so
+ *	that no round may take its folios back (migrc_recycle_claim())
+ * @nr_claimed: while open, old folios of older batches its round took
+ *	back as destinations and has not yet used or returned
  *
  * A batch is opened (migrc_batch_open()) by the task that migrates, filled
  * by it alone while open, and sealed once (migrc_batch_seal()), after which
@@ -293,6 +297,8 @@ struct migrc_batch {
 	unsigned long		zones;
 	unsigned long		nr_ptes;
 	bool			covered;
+	bool			away;
+	unsigned int		nr_claimed;
 };
 
 DECLARE_STATIC_KEY_TRUE(migrc_enabled_key);
@@ -375,7 +381,15 @@ enum migrc_pte migrc_defer_pte(struct migrc_batch *batch, u8 *state,
 			       pte_t pteval, unsigned long uaddr);
 void migrc_batch_add_pte(struct migrc_batch *batch, struct mm_struct *mm,
 			 unsigned long uaddr);
-void migrc_batch_add_folio(struct migrc_batch *batch, struct folio *folio);
+bool migrc_batch_add_folio(struct migrc_batch *batch, struct folio *folio);
+void migrc_batch_link(struct migrc_batch *batch, struct folio *old,
+		      unsigned long succ_pfn);
+struct folio *migrc_recycle_claim(struct migrc_batch *batch,
+				  struct folio *src, struct folio *dst);
+void migrc_recycle_end(struct migrc_batch *batch, struct folio *src,
+		       struct folio *dst);
+bool migrc_recycle_fail(struct migrc_batch *batch, struct folio *src,
+			struct folio *dst);
 void migrc_batch_seal(struct migrc_batch *batch);
 void migrc_batch_flush(struct migrc_batch *batch);
 void migrc_batch_unmap_flush(struct migrc_batch *batch);
@@ -491,8 +505,30 @@ static inline struct migrc_batch *migrc_round_open(unsigned long max_pages,
 static inline void migrc_batch_add_pte(struct migrc_batch *batch,
 				       struct mm_struct *mm, unsigned long uaddr) { }
 
-static inline void migrc_batch_add_folio(struct migrc_batch *batch,
-					 struct folio *folio) { }
+static inline bool migrc_batch_add_folio(struct migrc_batch *batch,
+					 struct folio *folio)
+{
+	return false;
+}
+
+static inline void migrc_batch_link(struct migrc_batch *batch,
+				    struct folio *old, unsigned long succ_pfn) { }
+
+static inline struct folio *migrc_recycle_claim(struct migrc_batch *batch,
+						struct folio *src,
+						struct folio *dst)
+{
+	return NULL;
+}
+
+static inline void migrc_recycle_end(struct migrc_batch *batch,
+				     struct folio *src, struct folio *dst) { }
+
+static inline bool migrc_recycle_fail(struct migrc_batch *batch,
+				      struct folio *src, struct folio *dst)
+{
+	return false;
+}
 
 static inline void migrc_batch_seal(struct migrc_batch *batch) { }
 

@@ -100,6 +100,8 @@ static struct migrc_batch *__migrc_batch_open(unsigned long max_pages,
 	batch->zones = 0;
 	batch->nr_ptes = 0;
 	batch->covered = false;
+	batch->away = false;
+	batch->nr_claimed = 0;
 	return batch;
 }
 
@@ -352,8 +354,9 @@ EXPORT_SYMBOL_IF_KUNIT(migrc_batch_add_pte);
  * once, as mainline frees it.
  *
  * Context: process context, no locks needed (@batch is the caller's).
+ * Return: true if @batch keeps @folio, false if it was freed.
  */
-void migrc_batch_add_folio(struct migrc_batch *batch, struct folio *folio)
+bool migrc_batch_add_folio(struct migrc_batch *batch, struct folio *folio)
 {
 	long nr = folio_nr_pages(folio);
 
@@ -364,7 +367,7 @@ void migrc_batch_add_folio(struct migrc_batch *batch, struct folio *folio)
 		/* No CPU caches a translation to it any more: free it now. */
 		migrc_stat_inc(MIGRC_STAT_UNMAP_FLUSHED);
 		folio_put(folio);
-		return;
+		return false;
 	}
 
 	if (batch->nr_pages + nr > batch->reserved) {
@@ -376,7 +379,7 @@ void migrc_batch_add_folio(struct migrc_batch *batch, struct folio *folio)
 		migrc_fail("batch overflows its reservation");
 		migrc_arch_flush(&batch->arch);
 		folio_put(folio);
-		return;
+		return false;
 	}
 
 	list_add_tail(&folio->lru, &batch->folios);
@@ -386,6 +389,7 @@ void migrc_batch_add_folio(struct migrc_batch *batch, struct folio *folio)
 	mod_zone_page_state(folio_zone(folio), NR_MIGRC_PENDING, nr);
 	atomic_long_add(nr, &migrc_pending_pages);
 	count_vm_events(MIGRC_DEFERRED, 1);
+	return true;
 }
 EXPORT_SYMBOL_IF_KUNIT(migrc_batch_add_folio);
 
@@ -403,6 +407,10 @@ EXPORT_SYMBOL_IF_KUNIT(migrc_batch_add_folio);
 void migrc_batch_seal(struct migrc_batch *batch)
 {
 	unsigned long unused = batch->reserved - batch->nr_pages;
+
+	/* Each claim ends in its round (migrc_recycle_end()). */
+	if (batch->nr_claimed)
+		migrc_fail("a round ended with old folios still claimed");
 
 	if (!batch->nr_pages) {
 		atomic_long_sub(batch->reserved, &migrc_reserved);

@@ -168,6 +168,9 @@ static const char *const migrc_stat_names[MIGRC_STAT_COUNT] = {
 		"folios refused after deferring, left to the unmap flush",
 	[MIGRC_STAT_UNMAP_FLUSHED]			=
 		"old folios freed after their round's unmap flush",
+	[MIGRC_STAT_RECYCLED]				= "old folios recycled",
+	[MIGRC_STAT_RECYCLED_BATCHES]			= "batches emptied by recycling",
+	[MIGRC_STAT_RECYCLE_RETURNED]			= "recycled folios returned",
 	[MIGRC_STAT_FP_FIRST + MIGRC_FP_WRITE_FAULT]	= "mm flushes: write fault",
 	[MIGRC_STAT_FP_FIRST + MIGRC_FP_GUP_WRITE]	= "mm flushes: gup write",
 	[MIGRC_STAT_FP_FIRST + MIGRC_FP_BATCHED]	= "mm flushes: zap/mremap/mprotect/madvise",

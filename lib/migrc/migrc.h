@@ -14,6 +14,7 @@
 #include <linux/spinlock_types.h>
 #include <linux/sysctl.h>
 #include <linux/workqueue.h>
+#include <linux/xarray.h>
 
 /* Default and range of vm.migrc_max_age_ms. */
 #define MIGRC_DEFAULT_AGE_MS	500
@@ -36,6 +37,9 @@ enum migrc_stat {
 	MIGRC_STAT_INELIGIBLE_FLUSH,	/* folios refused after deferring */
 	MIGRC_STAT_INELIGIBLE_JOINED,	/* ... whose entries joined the unmap flush */
 	MIGRC_STAT_UNMAP_FLUSHED,	/* old folios freed after their round's unmap flush */
+	MIGRC_STAT_RECYCLED,		/* old folios taken back as destinations */
+	MIGRC_STAT_RECYCLED_BATCHES,	/* batches emptied that way, freed without a flush */
+	MIGRC_STAT_RECYCLE_RETURNED,	/* ... given back after a failed migration */
 	MIGRC_STAT_FP_FIRST,		/* mm flushes by flush point, ... */
 	MIGRC_STAT_FP_LAST = MIGRC_STAT_FP_FIRST + NR_MIGRC_FLUSH_POINTS - 1,
 	MIGRC_STAT_COUNT
@@ -98,6 +102,7 @@ extern atomic_long_t migrc_pending_pages;
 extern atomic_long_t migrc_reserved;
 extern struct kmem_cache *migrc_batch_cache;
 extern bool migrc_failed;
+extern struct xarray migrc_links;
 
 typedef bool (*migrc_select_t)(struct migrc_batch *batch, void *arg);
 unsigned long migrc_retire(migrc_select_t select, void *arg,

@@ -22,6 +22,7 @@
 #include <linux/spinlock.h>
 #include <linux/vmstat.h>
 #include <linux/workqueue.h>
+#include <linux/xarray.h>
 
 #include "migrc.h"
 
@@ -111,6 +112,24 @@ void migrc_batch_free(struct migrc_batch *batch)
 	kmem_cache_free(migrc_batch_cache, batch);
 }
 
+/*
+ * Links from the pfn of each folio that replaced an old one to the old
+ * folio, while it is pending (recycle.c).  A retiring batch removes its
+ * folios' links, under the xa_lock, before it frees them: a claimer that
+ * finds a link under that lock holds a live folio and batch.
+ */
+DEFINE_XARRAY(migrc_links);
+
+/* A retiring batch is about to free @old: forget its link, if any. */
+static void migrc_unlink(struct folio *old)
+{
+	if (!old->private)
+		return;
+	xa_cmpxchg(&migrc_links, old->index, old, NULL, 0);
+	old->private = NULL;
+	old->index = 0;
+}
+
 /* Detach every pending batch @select picks, oldest first, onto @list. */
 static void migrc_detach(migrc_select_t select, void *arg,
 			 struct list_head *list)
@@ -121,6 +140,7 @@ static void migrc_detach(migrc_select_t select, void *arg,
 	list_for_each_entry_safe(batch, next, &migrc_pending, node) {
 		if (!select(batch, arg))
 			continue;
+		batch->away = true;
 		list_move_tail(&batch->node, list);
 		WRITE_ONCE(migrc_nr_batches, migrc_nr_batches - 1);
 	}
@@ -176,6 +196,7 @@ static unsigned long migrc_free_list(struct list_head *victims,
 			long nr = folio_nr_pages(folio);
 
 			list_del(&folio->lru);
+			migrc_unlink(folio);
 			mod_zone_page_state(folio_zone(folio), NR_MIGRC_PENDING, -nr);
 			if (migrc_debug_check_folio(folio))
 				folio_put(folio);
@@ -264,18 +285,23 @@ static unsigned long migrc_retire_locked(migrc_select_t select, void *arg,
  */
 static unsigned long migrc_retire_clean_locked(enum migrc_cause cause)
 {
+	struct migrc_batch *batch;
 	unsigned long trimmed;
 	LIST_HEAD(victims);
 	LIST_HEAD(dirty);
 
 	lockdep_assert_held(&migrc_retire_mutex);
 	spin_lock(&migrc_lock);
+	list_for_each_entry(batch, &migrc_pending, node)
+		batch->away = true;
 	list_splice_init(&migrc_pending, &victims);
 	spin_unlock(&migrc_lock);
 
 	trimmed = migrc_trim_list(&victims, &dirty);
 
 	spin_lock(&migrc_lock);
+	list_for_each_entry(batch, &dirty, node)
+		batch->away = false;
 	list_splice(&dirty, &migrc_pending);
 	WRITE_ONCE(migrc_nr_batches, migrc_nr_batches - trimmed);
 	spin_unlock(&migrc_lock);
