@@ -1195,6 +1195,96 @@ static void migrc_mm_test_fail_after_unmap(struct kunit *test)
 	mt_write_and_check(mt, mt_write_force);
 }
 
+/* The pfn of the page mapped at page @i of the range, or 0. */
+static unsigned long mt_pfn(struct mt *mt, int i)
+{
+	unsigned long pfn = 0;
+	struct page *page;
+
+	/* No reference left in a per-CPU LRU batch to fail a migration. */
+	lru_cache_disable();
+	if (get_user_pages_unlocked((unsigned long)mt_page(mt, i), 1, &page, 0) == 1) {
+		pfn = page_to_pfn(page);
+		put_page(page);
+	}
+	lru_cache_enable();
+	return pfn;
+}
+
+static long mt_stat(enum migrc_stat item)
+{
+	return atomic_long_read(&migrc_stats.counter[item]);
+}
+
+/*
+ * Pages that migrate back to the node they came from go back into their
+ * old folios, still pending: without a flush and without more pending
+ * memory, and the readers, which kept translations to those folios, read
+ * the right data throughout and the new data after a write.
+ */
+static void migrc_mm_test_recycle(struct kunit *test)
+{
+	struct mt *mt = mt_setup(test, PROT_READ);
+	long recycled = mt_stat(MIGRC_STAT_RECYCLED);
+	unsigned long pfn[MT_PAGES], rounds, pending;
+	int i;
+
+	for (i = 0; i < mt->nr; i++)
+		pfn[i] = mt_pfn(mt, i);
+	mt_start_readers(mt);
+	mt_migrate_deferred(mt);
+	rounds = migrc_kunit_event(MIGRC_FLUSH_ROUNDS);
+	pending = migrc_nr_pending();
+	mt_migrate_all(mt);
+	KUNIT_EXPECT_EQ(test, mt_stat(MIGRC_STAT_RECYCLED) - recycled, (long)mt->nr);
+	KUNIT_EXPECT_EQ(test, migrc_nr_pending(), pending);
+	KUNIT_EXPECT_EQ(test, migrc_kunit_event(MIGRC_FLUSH_ROUNDS) - rounds, 0UL);
+	for (i = 0; i < mt->nr; i++)
+		KUNIT_EXPECT_EQ_MSG(test, mt_pfn(mt, i), pfn[i],
+				    "page %d did not go back into its old folio", i);
+	mt_write_and_check(mt, mt_write_force);
+}
+
+/*
+ * A migration back into an old folio that fails gives the folio back to
+ * migrc, pending, instead of freeing it while CPUs may still read it.  A
+ * reference the test holds on every page makes each move fail.
+ */
+static void migrc_mm_test_recycle_fail(struct kunit *test)
+{
+	struct mt *mt = mt_setup(test, PROT_READ);
+	long returned = mt_stat(MIGRC_STAT_RECYCLE_RETURNED);
+	struct page *pages[MT_PAGES];
+	unsigned long pending;
+	struct mt_migrate m;
+	int nid = NUMA_NO_NODE, ret, i;
+
+	mt_start_readers(mt);
+	mt_migrate_deferred(mt);
+	pending = migrc_nr_pending();
+	lru_cache_disable();
+	for (i = 0; i < mt->nr; i++)
+		KUNIT_ASSERT_EQ(test, get_user_pages_unlocked((unsigned long)mt_page(mt, i),
+							      1, &pages[i], 0), 1L);
+	lru_cache_enable();
+	mt_migrate_init(&m);
+	KUNIT_ASSERT_EQ(test, migrc_kunit_isolate(mt->addr, 0, mt->nr, &m.folios, &nid), mt->nr);
+	m.mtc.nid = mt_other_node(nid);
+	ret = migrate_pages(&m.folios, alloc_migration_target, NULL,
+			    (unsigned long)&m.mtc, MIGRATE_SYNC, MR_SYSCALL, NULL);
+	if (ret)
+		putback_movable_pages(&m.folios);
+	KUNIT_EXPECT_EQ(test, ret, mt->nr);
+	KUNIT_EXPECT_EQ(test, mt_stat(MIGRC_STAT_RECYCLE_RETURNED) - returned, (long)mt->nr);
+	/* Taken back from their batches, then given back to the round's. */
+	KUNIT_EXPECT_EQ(test, migrc_nr_pending(), pending);
+	for (i = 0; i < mt->nr; i++) {
+		KUNIT_EXPECT_EQ(test, folio_nid(page_folio(pages[i])), nid);
+		put_page(pages[i]);
+	}
+	mt_write_and_check(mt, mt_write_force);
+}
+
 /* Switching migrc off retires what is pending, and readers stay right. */
 static void migrc_mm_test_switch_off(struct kunit *test)
 {
@@ -1905,6 +1995,8 @@ static struct kunit_case migrc_mm_test_cases[] = {
 	KUNIT_CASE_PARAM(migrc_mm_test_flush_pending, mt_pending_gen_params),
 	KUNIT_CASE(migrc_mm_test_unmap_flush_takes_batch),
 	KUNIT_CASE(migrc_mm_test_fail_after_unmap),
+	KUNIT_CASE(migrc_mm_test_recycle),
+	KUNIT_CASE(migrc_mm_test_recycle_fail),
 	KUNIT_CASE(migrc_mm_test_switch_off),
 	KUNIT_CASE(migrc_mm_test_cpu_offline),
 	KUNIT_CASE(migrc_mm_test_offline_notifiers),

@@ -28,6 +28,7 @@
 #include <linux/migrc.h>
 #include <linux/mm.h>
 #include <linux/nodemask.h>
+#include <linux/pagemap.h>
 #include <linux/random.h>
 #include <linux/sched/mm.h>
 #include <linux/string.h>
@@ -1591,6 +1592,305 @@ static void migrc_test_concurrent(struct kunit *test)
 			total);
 }
 
+/* ------------------------------------------------------------------ */
+/* Recycling */
+
+/* A sealed batch that keeps one new folio on @nid, linked to @succ. */
+static struct folio *migrc_test_keep_linked(struct kunit *test, int nid,
+					    struct folio *succ)
+{
+	struct migrc_batch *batch = migrc_batch_open(1);
+	struct folio *old;
+
+	KUNIT_ASSERT_NOT_NULL(test, batch);
+	old = __folio_alloc_node(GFP_KERNEL | __GFP_THISNODE, 0, nid);
+	KUNIT_ASSERT_NOT_NULL(test, old);
+	/* As migration leaves a source: flags the claim must clear. */
+	folio_mark_uptodate(old);
+	folio_set_referenced(old);
+	KUNIT_ASSERT_TRUE(test, migrc_batch_add_folio(batch, old));
+	migrc_batch_link(batch, old, folio_pfn(succ));
+	migrc_batch_seal(batch);
+	return old;
+}
+
+static struct folio *migrc_test_alloc(struct kunit *test, int nid)
+{
+	struct folio *folio = __folio_alloc_node(GFP_KERNEL | __GFP_THISNODE, 0, nid);
+
+	KUNIT_ASSERT_NOT_NULL(test, folio);
+	return folio;
+}
+
+/*
+ * A claim takes the old folio out of its sealed batch, as a fresh
+ * destination (locked, one reference, no flags), frees the batch it
+ * empties without a flush, and keeps the link marked until it ends.
+ */
+static void migrc_test_recycle_claim(struct kunit *test)
+{
+	long recycled = migrc_test_stat(MIGRC_STAT_RECYCLED);
+	long emptied = migrc_test_stat(MIGRC_STAT_RECYCLED_BATCHES);
+	unsigned long rounds = migrc_test_event(MIGRC_FLUSH_ROUNDS);
+	struct folio *succ = migrc_test_alloc(test, 0);
+	struct folio *dst = migrc_test_alloc(test, 0);
+	struct migrc_batch *round = migrc_batch_open(1);
+	unsigned long pending, batches;
+	struct folio *old, *got;
+
+	KUNIT_ASSERT_NOT_NULL(test, round);
+	old = migrc_test_keep_linked(test, 0, succ);
+	pending = migrc_nr_pending();
+	batches = migrc_nr_pending_batches();
+
+	got = migrc_recycle_claim(round, succ, dst);
+	KUNIT_ASSERT_PTR_EQ(test, got, old);
+	KUNIT_EXPECT_TRUE(test, folio_test_locked(old));
+	KUNIT_EXPECT_EQ(test, folio_ref_count(old), 1);
+	KUNIT_EXPECT_FALSE(test, folio_test_uptodate(old));
+	KUNIT_EXPECT_FALSE(test, folio_test_referenced(old));
+	KUNIT_EXPECT_NULL(test, folio_get_private(old));
+	KUNIT_EXPECT_EQ(test, migrc_nr_pending(), pending - 1);
+	KUNIT_EXPECT_EQ(test, migrc_nr_pending_batches(), batches - 1);
+	KUNIT_EXPECT_EQ(test, migrc_test_stat(MIGRC_STAT_RECYCLED) - recycled, 1L);
+	KUNIT_EXPECT_EQ(test, migrc_test_stat(MIGRC_STAT_RECYCLED_BATCHES) - emptied, 1L);
+	KUNIT_EXPECT_EQ(test, migrc_test_event(MIGRC_FLUSH_ROUNDS), rounds);
+	/* Claimed: not twice. */
+	KUNIT_EXPECT_NULL(test, migrc_recycle_claim(round, succ, dst));
+
+	migrc_recycle_end(round, succ, old);
+	KUNIT_EXPECT_NULL(test, xa_load(&migrc_links, folio_pfn(succ)));
+	folio_unlock(old);
+	folio_put(old);
+	migrc_batch_seal(round);
+	KUNIT_EXPECT_FALSE(test, migrc_test_failed());
+	folio_put(dst);
+	folio_put(succ);
+}
+
+/*
+ * What may not be claimed: a folio in a batch still open, one in
+ * another zone than the destination, one someone else holds a
+ * reference to, and one whose batch retired (its link goes first).
+ */
+static void migrc_test_recycle_refused(struct kunit *test)
+{
+	struct folio *succ = migrc_test_alloc(test, 0);
+	struct folio *dst = migrc_test_alloc(test, 0);
+	struct folio *far = migrc_test_alloc(test, 1);
+	struct migrc_batch *round = migrc_batch_open(1);
+	struct migrc_batch *open = migrc_batch_open(1);
+	struct folio *old;
+
+	KUNIT_ASSERT_NOT_NULL(test, round);
+	KUNIT_ASSERT_NOT_NULL(test, open);
+	old = migrc_test_alloc(test, 0);
+	KUNIT_ASSERT_TRUE(test, migrc_batch_add_folio(open, old));
+	migrc_batch_link(open, old, folio_pfn(succ));
+	KUNIT_EXPECT_NULL_MSG(test, migrc_recycle_claim(round, succ, dst),
+			      "claimed from a batch still open");
+	migrc_batch_seal(open);
+
+	KUNIT_EXPECT_NULL_MSG(test, migrc_recycle_claim(round, succ, far),
+			      "claimed for a destination on another node");
+	folio_get(old);
+	KUNIT_EXPECT_NULL_MSG(test, migrc_recycle_claim(round, succ, dst),
+			      "claimed a folio someone holds");
+	folio_put(old);
+
+	migrc_retire_all(MIGRC_CAUSE_DRAIN);
+	KUNIT_EXPECT_NULL_MSG(test, xa_load(&migrc_links, folio_pfn(succ)),
+			      "a retired folio is still linked");
+	KUNIT_EXPECT_NULL(test, migrc_recycle_claim(round, succ, dst));
+	migrc_batch_seal(round);
+	KUNIT_EXPECT_FALSE(test, migrc_test_failed());
+	folio_put(far);
+	folio_put(dst);
+	folio_put(succ);
+}
+
+/*
+ * A claimed folio whose migration fails goes to the round's batch,
+ * pending, and is freed when that retires.
+ */
+static void migrc_test_recycle_fail(struct kunit *test)
+{
+	long returned = migrc_test_stat(MIGRC_STAT_RECYCLE_RETURNED);
+	struct folio *succ = migrc_test_alloc(test, 0);
+	struct folio *dst = migrc_test_alloc(test, 0);
+	struct migrc_batch *round = migrc_batch_open(1);
+	unsigned long pending;
+	struct folio *old;
+
+	KUNIT_ASSERT_NOT_NULL(test, round);
+	migrc_test_keep_linked(test, 0, succ);
+	pending = migrc_nr_pending();
+	old = migrc_recycle_claim(round, succ, dst);
+	KUNIT_ASSERT_NOT_NULL(test, old);
+	/* Ours, to see that it is freed exactly once. */
+	folio_get(old);
+	folio_unlock(old);
+	/* Not claimed for another source. */
+	KUNIT_EXPECT_FALSE(test, migrc_recycle_fail(round, dst, old));
+	KUNIT_EXPECT_TRUE(test, migrc_recycle_fail(round, succ, old));
+	KUNIT_EXPECT_EQ(test, migrc_test_stat(MIGRC_STAT_RECYCLE_RETURNED) - returned, 1L);
+	migrc_batch_seal(round);
+	KUNIT_EXPECT_EQ(test, migrc_nr_pending(), pending);
+	migrc_retire_all(MIGRC_CAUSE_DRAIN);
+	KUNIT_EXPECT_TRUE_MSG(test, migrc_test_release(old), "freed %s",
+			      folio_ref_count(old) > 1 ? "never" : "twice");
+	KUNIT_EXPECT_FALSE(test, migrc_test_failed());
+	folio_put(dst);
+	folio_put(succ);
+}
+
+#define MIGRC_TEST_RECYCLE_MS		2000
+#define MIGRC_TEST_RECYCLE_SUCC		64
+
+struct migrc_test_recycler {
+	struct folio **succ;
+	int nid, cpu;
+	bool claim;		/* claims; otherwise defers and retires */
+	unsigned long deadline, done_ops;
+	struct completion done;
+};
+
+/* Keep folios linked to random successors, and now and then retire. */
+static void migrc_test_recycle_produce(struct migrc_test_recycler *r)
+{
+	struct migrc_batch *batch;
+	int i, n = 1 + get_random_u32_below(8);
+
+	batch = migrc_batch_open(n);
+	if (!batch)
+		return;
+	for (i = 0; i < n; i++) {
+		struct folio *old = __folio_alloc_node(GFP_KERNEL, 0, r->nid);
+		struct folio *succ = r->succ[get_random_u32_below(MIGRC_TEST_RECYCLE_SUCC)];
+
+		if (!old)
+			break;
+		if (migrc_batch_add_folio(batch, old))
+			migrc_batch_link(batch, old, folio_pfn(succ));
+		r->done_ops++;
+	}
+	migrc_batch_seal(batch);
+	switch (get_random_u32_below(8)) {
+	case 0:
+		migrc_retire_all(MIGRC_CAUSE_DRAIN);
+		break;
+	case 1:
+		migrc_retire_down_to(0, MIGRC_CAUSE_CAP, false);
+		break;
+	}
+}
+
+/* Claim for random successors; end half the claims, fail the others. */
+static void migrc_test_recycle_consume(struct migrc_test_recycler *r,
+				       struct folio *dst)
+{
+	struct migrc_batch *round = migrc_batch_open(16);
+	int i;
+
+	if (!round)
+		return;
+	for (i = 0; i < 16; i++) {
+		struct folio *succ = r->succ[get_random_u32_below(MIGRC_TEST_RECYCLE_SUCC)];
+		struct folio *old = migrc_recycle_claim(round, succ, dst);
+
+		if (!old)
+			continue;
+		r->done_ops++;
+		folio_unlock(old);
+		if (get_random_u32_below(2)) {
+			migrc_recycle_end(round, succ, old);
+			folio_put(old);
+		} else {
+			migrc_recycle_fail(round, succ, old);
+		}
+	}
+	migrc_batch_seal(round);
+}
+
+static int migrc_test_recycler_fn(void *data)
+{
+	struct migrc_test_recycler *r = data;
+	struct folio *dst = __folio_alloc_node(GFP_KERNEL | __GFP_THISNODE, 0, r->nid);
+
+	while (dst && time_before(jiffies, r->deadline)) {
+		if (r->claim)
+			migrc_test_recycle_consume(r, dst);
+		else
+			migrc_test_recycle_produce(r);
+		cond_resched();
+	}
+	if (dst)
+		folio_put(dst);
+	complete(&r->done);
+	return 0;
+}
+
+/*
+ * Claims race with the batches' sealing and retirement: half the CPUs
+ * keep linked folios and retire, the others claim them.  Nothing may be
+ * freed twice or left behind (KASAN and DEBUG_VM runs check the former),
+ * and the counts must come back to zero.
+ */
+static void migrc_test_recycle_race(struct kunit *test)
+{
+	long recycled = migrc_test_stat(MIGRC_STAT_RECYCLED);
+	unsigned long produced = 0, claimed = 0;
+	struct migrc_test_recycler *rs;
+	struct folio **succ;
+	int cpu, i, n = 0;
+
+	succ = kunit_kcalloc(test, MIGRC_TEST_RECYCLE_SUCC, sizeof(*succ), GFP_KERNEL);
+	rs = kunit_kcalloc(test, nr_cpu_ids, sizeof(*rs), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, succ);
+	KUNIT_ASSERT_NOT_NULL(test, rs);
+	for (i = 0; i < MIGRC_TEST_RECYCLE_SUCC; i++)
+		succ[i] = migrc_test_alloc(test, 0);
+
+	cpus_read_lock();
+	for_each_online_cpu(cpu) {
+		struct migrc_test_recycler *r = &rs[cpu];
+		struct task_struct *t;
+
+		r->succ = succ;
+		r->nid = 0;
+		r->cpu = cpu;
+		r->claim = n++ & 1;
+		r->deadline = jiffies + msecs_to_jiffies(MIGRC_TEST_RECYCLE_MS);
+		init_completion(&r->done);
+		t = kthread_run_on_cpu(migrc_test_recycler_fn, r, cpu, "migrc_recycle/%u");
+		KUNIT_ASSERT_FALSE(test, IS_ERR(t));
+	}
+	cpus_read_unlock();
+	for_each_online_cpu(cpu) {
+		if (!rs[cpu].succ)
+			continue;
+		wait_for_completion(&rs[cpu].done);
+		if (rs[cpu].claim)
+			claimed += rs[cpu].done_ops;
+		else
+			produced += rs[cpu].done_ops;
+	}
+
+	migrc_retire_all(MIGRC_CAUSE_DRAIN);
+	kunit_info(test, "%lu folios kept linked, %lu claimed\n", produced, claimed);
+	KUNIT_EXPECT_GT(test, produced, 0UL);
+	KUNIT_EXPECT_GT_MSG(test, claimed, 0UL, "no claim raced anything");
+	KUNIT_EXPECT_EQ(test, (unsigned long)(migrc_test_stat(MIGRC_STAT_RECYCLED) - recycled),
+			claimed);
+	KUNIT_EXPECT_EQ(test, migrc_nr_pending(), 0UL);
+	KUNIT_EXPECT_EQ(test, migrc_nr_reserved(), 0UL);
+	KUNIT_EXPECT_FALSE(test, migrc_test_failed());
+	for (i = 0; i < MIGRC_TEST_RECYCLE_SUCC; i++) {
+		KUNIT_EXPECT_NULL(test, xa_load(&migrc_links, folio_pfn(succ[i])));
+		folio_put(succ[i]);
+	}
+}
+
 static struct kunit_case migrc_test_cases[] = {
 	KUNIT_CASE(migrc_test_topology),
 	KUNIT_CASE(migrc_test_backend),
@@ -1631,6 +1931,10 @@ static struct kunit_case migrc_test_cases[] = {
 	KUNIT_CASE(migrc_test_default_cap),
 	KUNIT_CASE(migrc_test_fail_safe),
 	KUNIT_CASE_SLOW(migrc_test_concurrent),
+	KUNIT_CASE(migrc_test_recycle_claim),
+	KUNIT_CASE(migrc_test_recycle_refused),
+	KUNIT_CASE(migrc_test_recycle_fail),
+	KUNIT_CASE_SLOW(migrc_test_recycle_race),
 	{}
 };
 
