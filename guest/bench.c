@@ -152,14 +152,18 @@ static const char *const vmstat_keys[] = {
 	"tlbbatch_flush_rounds", "tlbbatch_flush_cpus", "nr_tlb_remote_flush",
 	"oom_kill", "numa_pte_updates", "numa_hint_faults", "pgpromote_candidate",
 	"pgscan_kswapd", "pgsteal_kswapd", "pageoutrun",
-	/* From debugfs migrc/stats: PTEs migrc saw but did not defer, by why. */
+	/*
+	 * From debugfs migrc/stats: PTEs migrc saw but did not defer, by why;
+	 * old folios that migrations went back into.
+	 */
 	"refused_writable", "refused_shared", "refused_flush_pending",
+	"recycled",
 };
 
-/* The debugfs lines the refused_* keys (the last ones) are read from, in order. */
-static const char *const refusal_lines[] = {
+/* The debugfs lines the last keys above are read from, in order. */
+static const char *const debugfs_lines[] = {
 	"ptes not deferred, writable:", "ptes not deferred, shared vma:",
-	"ptes not deferred, mm flush pending:",
+	"ptes not deferred, mm flush pending:", "old folios recycled:",
 };
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -219,10 +223,10 @@ void sample(struct counters *c)
 		fclose(f);
 	f = fopen("/sys/kernel/debug/migrc/stats", "r");
 	while (f && fgets(line, sizeof(line), f))
-		for (i = 0; i < ARRAY_SIZE(refusal_lines); i++)
-			if (!strncmp(line, refusal_lines[i], strlen(refusal_lines[i])))
-				c->v[NR_KEYS - ARRAY_SIZE(refusal_lines) + i] =
-					atol(line + strlen(refusal_lines[i]));
+		for (i = 0; i < ARRAY_SIZE(debugfs_lines); i++)
+			if (!strncmp(line, debugfs_lines[i], strlen(debugfs_lines[i])))
+				c->v[NR_KEYS - ARRAY_SIZE(debugfs_lines) + i] =
+					atol(line + strlen(debugfs_lines[i]));
 	if (f)
 		fclose(f);
 	c->tlb_irqs = tlb_irqs();
@@ -612,13 +616,13 @@ static void pingpong_run(const char *workload, const char *mapping, int on,
 	free(addrs);
 }
 
-static void pingpong(int on, const char *mapping)
+static void pingpong(int on, const char *mapping, long pages)
 {
-	uint64_t *base = map_filled(ws_pages, 1);
+	uint64_t *base = map_filled(pages, 1);
 
-	mprotect(base, ws_pages * PAGE, PROT_READ);
-	pingpong_run("pingpong", mapping, on, base, ws_pages);
-	munmap(base, ws_pages * PAGE);
+	mprotect(base, pages * PAGE, PROT_READ);
+	pingpong_run("pingpong", mapping, on, base, pages);
+	munmap(base, pages * PAGE);
 }
 
 /*
@@ -1552,11 +1556,22 @@ int bench_main(void)
 	 * quarter lies, how much NUMA balancing has scanned, how fragmented
 	 * node 0 is), and two adjacent runs see the same state.
 	 */
+	/*
+	 * The ping-pong twice at the default cap: with ws_pages (32 MiB,
+	 * twice the cap of a 1 GiB guest), each trip fills the cap, and the
+	 * old folios are retired before their pages come back; with half
+	 * the cap, the pages come back while their old folios are pending,
+	 * and migrate back into them (recycling).
+	 */
 	if (want(workloads, "pingpong")) {
+		long half_cap = default_cap / 2 < ws_pages ? default_cap / 2 : ws_pages;
+
 		for (on = 0; on <= 1; on++)
-			pingpong(on, "mprotect-ro");
+			pingpong(on, "mprotect-ro", ws_pages);
+		for (on = 0; on <= 1 && half_cap > 0; on++)
+			pingpong(on, "mprotect-ro,ws=cap/2", half_cap);
 		for (on = 0; on <= 1; on++)
-			pingpong(on, "mprotect-ro+tuned");
+			pingpong(on, "mprotect-ro+tuned", ws_pages);
 	}
 	if (want(workloads, "tiering") && tier_ws_pages()) {
 		/*

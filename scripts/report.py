@@ -117,9 +117,9 @@ def table(arch, runs, summary, config):
           f"{config.get('max_pending_pages', '?')} pages, age "
           f"{config.get('max_age_ms', '?')} ms")
     hdr = ("workload", "mapping", "migrc", "migrated", "invals", "CPUs",
-           "/1000 pg", "TLB irq", "peak pend", "retired a/c/p/d/t",
+           "/1000 pg", "TLB irq", "peak pend", "recycled", "retired a/c/p/d/t",
            "refused w/s/f", "errors")
-    w = (12, 21, 5, 9, 7, 7, 9, 8, 9, 18, 13, 6)
+    w = (12, 21, 5, 9, 7, 7, 9, 8, 9, 8, 18, 13, 6)
     line = "  ".join(h.ljust(n) if i < 3 else h.rjust(n)
                      for i, (h, n) in enumerate(zip(hdr, w)))
     print(line)
@@ -134,7 +134,8 @@ def table(arch, runs, summary, config):
                  str(r["pgmigrate_success"]), str(invals(r)), str(targets(r)),
                  fmt(per_k(invals(r), r["pgmigrate_success"])),
                  "-" if r["tlb_irqs"] < 0 else str(r["tlb_irqs"]),
-                 str(r["peak_pending_pages"]), retired, refused,
+                 str(r["peak_pending_pages"]), str(r.get("recycled", 0)),
+                 retired, refused,
                  str(r["integrity_errors"]))
         print("  ".join(c.ljust(n) if i < 3 else c.rjust(n)
                         for i, (c, n) in enumerate(zip(cells, w))))
@@ -155,6 +156,10 @@ def table(arch, runs, summary, config):
     print("(cap limit: the reduction if each invalidation with migrc on "
           "retired a whole cap of\n old folios: where migration never "
           "pauses, what the cap allows)")
+    print("(recycled: old folios that a migration went back into, where they "
+          "were still pending:\n no flush, no new pending memory; ws=cap/2 "
+          "moves half a cap, so its pages come\n back before their old "
+          "folios retire, and it can beat the cap limit)")
     print("(refused w/s/f: PTEs migrc saw and did not defer: writable, in a "
           "shared VMA, or with a\n TLB flush pending in their mm (NUMA "
           "balancing's scan, mprotect(), fork()); each\n costs its round "
