@@ -390,20 +390,35 @@ static int mt_other_node(int nid)
 	return other == nid ? NUMA_NO_NODE : other;
 }
 
-/* Migrate every page of the range to the other node, in one round. */
-static void mt_migrate_all(struct mt *mt)
+/*
+ * Migrate every page of the range from its node (*@nid, set here) to the
+ * other one, in one round; put back what did not move.  Returns what
+ * migrate_pages() returned.
+ */
+static int mt_migrate_range(struct mt *mt, int *nid)
 {
 	struct kunit *test = mt->test;
 	struct mt_migrate m;
-	int nid = NUMA_NO_NODE;
+	int ret;
 
+	*nid = NUMA_NO_NODE;
 	mt_migrate_init(&m);
-	KUNIT_ASSERT_EQ(test, migrc_kunit_isolate(mt->addr, 0, mt->nr, &m.folios, &nid), mt->nr);
-	m.mtc.nid = mt_other_node(nid);
+	KUNIT_ASSERT_EQ(test, migrc_kunit_isolate(mt->addr, 0, mt->nr, &m.folios, nid), mt->nr);
+	m.mtc.nid = mt_other_node(*nid);
 	KUNIT_ASSERT_NE(test, m.mtc.nid, NUMA_NO_NODE);
-	KUNIT_ASSERT_EQ(test, migrate_pages(&m.folios, alloc_migration_target, NULL,
-					    (unsigned long)&m.mtc, MIGRATE_SYNC,
-					    MR_SYSCALL, NULL), 0);
+	ret = migrate_pages(&m.folios, alloc_migration_target, NULL,
+			    (unsigned long)&m.mtc, MIGRATE_SYNC, MR_SYSCALL, NULL);
+	if (ret)
+		putback_movable_pages(&m.folios);
+	return ret;
+}
+
+/* Migrate every page of the range to the other node, in one round. */
+static void mt_migrate_all(struct mt *mt)
+{
+	int nid;
+
+	KUNIT_ASSERT_EQ(mt->test, mt_migrate_range(mt, &nid), 0);
 }
 
 /*
@@ -1175,20 +1190,12 @@ static void migrc_mm_test_fail_after_unmap(struct kunit *test)
 {
 	struct mt *mt = mt_setup(test, PROT_READ);
 	unsigned long pending = migrc_nr_pending();
-	struct mt_migrate m;
 	struct page *page;
-	int nid = NUMA_NO_NODE, ret;
+	int nid;
 
 	mt_start_readers(mt);
 	KUNIT_ASSERT_EQ(test, get_user_pages_unlocked(mt->addr, 1, &page, 0), 1L);
-	mt_migrate_init(&m);
-	KUNIT_ASSERT_EQ(test, migrc_kunit_isolate(mt->addr, 0, mt->nr, &m.folios, &nid), mt->nr);
-	m.mtc.nid = mt_other_node(nid);
-	ret = migrate_pages(&m.folios, alloc_migration_target, NULL,
-			    (unsigned long)&m.mtc, MIGRATE_SYNC, MR_SYSCALL, NULL);
-	if (ret)
-		putback_movable_pages(&m.folios);
-	KUNIT_EXPECT_EQ(test, ret, 1);
+	KUNIT_EXPECT_EQ(test, mt_migrate_range(mt, &nid), 1);
 	KUNIT_EXPECT_EQ(test, folio_nid(page_folio(page)), nid);
 	KUNIT_EXPECT_EQ(test, migrc_nr_pending() - pending, (unsigned long)mt->nr - 1);
 	put_page(page);
@@ -1256,8 +1263,7 @@ static void migrc_mm_test_recycle_fail(struct kunit *test)
 	long returned = mt_stat(MIGRC_STAT_RECYCLE_RETURNED);
 	struct page *pages[MT_PAGES];
 	unsigned long pending;
-	struct mt_migrate m;
-	int nid = NUMA_NO_NODE, ret, i;
+	int nid, i;
 
 	mt_start_readers(mt);
 	mt_migrate_deferred(mt);
@@ -1267,14 +1273,7 @@ static void migrc_mm_test_recycle_fail(struct kunit *test)
 		KUNIT_ASSERT_EQ(test, get_user_pages_unlocked((unsigned long)mt_page(mt, i),
 							      1, &pages[i], 0), 1L);
 	lru_cache_enable();
-	mt_migrate_init(&m);
-	KUNIT_ASSERT_EQ(test, migrc_kunit_isolate(mt->addr, 0, mt->nr, &m.folios, &nid), mt->nr);
-	m.mtc.nid = mt_other_node(nid);
-	ret = migrate_pages(&m.folios, alloc_migration_target, NULL,
-			    (unsigned long)&m.mtc, MIGRATE_SYNC, MR_SYSCALL, NULL);
-	if (ret)
-		putback_movable_pages(&m.folios);
-	KUNIT_EXPECT_EQ(test, ret, mt->nr);
+	KUNIT_EXPECT_EQ(test, mt_migrate_range(mt, &nid), mt->nr);
 	KUNIT_EXPECT_EQ(test, mt_stat(MIGRC_STAT_RECYCLE_RETURNED) - returned, (long)mt->nr);
 	/* Taken back from their batches, then given back to the round's. */
 	KUNIT_EXPECT_EQ(test, migrc_nr_pending(), pending);

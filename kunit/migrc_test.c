@@ -1490,19 +1490,38 @@ struct migrc_test_worker {
 	struct completion done;
 };
 
+/* Now and then retire: all of it, by pressure on @nid, by age, or to 0. */
+static void migrc_test_retire_randomly(int nid)
+{
+	nodemask_t nodes = NODE_MASK_NONE;
+
+	node_set(nid, nodes);
+	switch (get_random_u32_below(8)) {
+	case 0:
+		migrc_retire_all(MIGRC_CAUSE_DRAIN);
+		break;
+	case 1:
+		migrc_retire_nodes(&nodes, MAX_NR_ZONES - 1, 0);
+		break;
+	case 2:
+		migrc_retire_expired(jiffies + HZ * 100);
+		break;
+	case 3:
+		migrc_retire_down_to(0, MIGRC_CAUSE_CAP, false);
+		break;
+	}
+}
+
 /*
  * Defer small batches of folios, and now and then retire: all of it, by
- * pressure on this node, or by age.  Every folio it defers is recorded
+ * pressure on this node, by age, or to nothing.  Every folio it defers is recorded
  * so that the test can check it was freed exactly once.
  */
 static int migrc_test_worker_fn(void *data)
 {
 	struct migrc_test_worker *w = data;
 	int nid = cpu_to_mem(w->cpu);
-	nodemask_t nodes;
 
-	nodes_clear(nodes);
-	node_set(nid, nodes);
 	while (time_before(jiffies, w->deadline) &&
 	       w->nr + 16 <= MIGRC_TEST_STRESS_FOLIOS) {
 		struct migrc_batch *batch;
@@ -1523,18 +1542,7 @@ static int migrc_test_worker_fn(void *data)
 			migrc_batch_add_folio(batch, folio);
 		}
 		migrc_batch_seal(batch);
-
-		switch (get_random_u32_below(8)) {
-		case 0:
-			migrc_retire_all(MIGRC_CAUSE_DRAIN);
-			break;
-		case 1:
-			migrc_retire_nodes(&nodes, MAX_NR_ZONES - 1, 0);
-			break;
-		case 2:
-			migrc_retire_expired(jiffies + HZ * 100);
-			break;
-		}
+		migrc_test_retire_randomly(nid);
 		cond_resched();
 	}
 	complete(&w->done);
@@ -1775,14 +1783,7 @@ static void migrc_test_recycle_produce(struct migrc_test_recycler *r)
 		r->done_ops++;
 	}
 	migrc_batch_seal(batch);
-	switch (get_random_u32_below(8)) {
-	case 0:
-		migrc_retire_all(MIGRC_CAUSE_DRAIN);
-		break;
-	case 1:
-		migrc_retire_down_to(0, MIGRC_CAUSE_CAP, false);
-		break;
-	}
+	migrc_test_retire_randomly(r->nid);
 }
 
 /* Claim for random successors; end half the claims, fail the others. */
