@@ -75,16 +75,14 @@
 void migrc_batch_link(struct migrc_batch *batch, struct folio *old,
 		      unsigned long succ_pfn)
 {
-	void *prev = NULL;
-
 	xa_lock(&migrc_links);
 	if (xa_get_mark(&migrc_links, succ_pfn, MIGRC_CLAIMED))
 		goto out;
 	/* The xa_lock publishes these to a claimer, which reads them under it. */
 	old->private = batch;
 	old->index = succ_pfn;
-	prev = __xa_store(&migrc_links, succ_pfn, old, GFP_NOWAIT | __GFP_NOWARN);
-	if (xa_is_err(prev)) {
+	if (xa_is_err(__xa_store(&migrc_links, succ_pfn, old,
+				 GFP_NOWAIT | __GFP_NOWARN))) {
 		old->private = NULL;
 		old->index = 0;
 	}
@@ -133,6 +131,13 @@ struct folio *migrc_recycle_claim(struct migrc_batch *batch,
 	struct migrc_batch *from, *empty = NULL;
 	struct folio *old;
 
+	/*
+	 * Most folios have no link: look without the lock first (xa_load()
+	 * takes the RCU read lock).  A link stored meanwhile is only missed,
+	 * as if it had come after this migration.
+	 */
+	if (!xa_load(&migrc_links, pfn))
+		return NULL;
 	xa_lock(&migrc_links);
 	old = xa_load(&migrc_links, pfn);
 	if (!old || xa_get_mark(&migrc_links, pfn, MIGRC_CLAIMED))
