@@ -35,8 +35,12 @@
  * old folio; the old folio has its batch in ->private and the key in
  * ->index.  A retirement removes the entry (under its xa_lock) before it
  * frees the folio, so a claimer that finds an entry under the xa_lock
- * holds a live folio and batch.  A claimed entry stays, marked MIGRC_CLAIMED,
- * until the migration ends (migrc_recycle_end(), migrc_recycle_fail()).
+ * holds a live folio and batch.  A claimed entry stays, tagged
+ * MIGRC_CLAIMED, until the migration ends (migrc_recycle_end(),
+ * migrc_recycle_fail()); a retirement's unlink, which compares with the
+ * untagged folio, leaves it alone.  Each operation walks the array once
+ * (an xa_state reused for the store), since every migrated folio pays
+ * for a link and every recycled one for a claim.
  * Lock order: the xa_lock, then migrc_lock.
  */
 
@@ -56,7 +60,8 @@
 
 #include "migrc.h"
 
-#define MIGRC_CLAIMED	XA_MARK_0
+/* The tag of a claimed entry (xa_tag_pointer()). */
+#define MIGRC_CLAIMED	1
 
 /**
  * migrc_batch_link() - remember which folio replaced a kept old folio
@@ -75,19 +80,21 @@
 void migrc_batch_link(struct migrc_batch *batch, struct folio *old,
 		      unsigned long succ_pfn)
 {
-	xa_lock(&migrc_links);
-	if (xa_get_mark(&migrc_links, succ_pfn, MIGRC_CLAIMED))
+	XA_STATE(xas, &migrc_links, succ_pfn);
+
+	xas_lock(&xas);
+	if (xa_pointer_tag(xas_load(&xas)) == MIGRC_CLAIMED)
 		goto out;
 	/* The xa_lock publishes these to a claimer, which reads them under it. */
 	old->private = batch;
 	old->index = succ_pfn;
-	if (xa_is_err(__xa_store(&migrc_links, succ_pfn, old,
-				 GFP_NOWAIT | __GFP_NOWARN))) {
+	xas_store(&xas, old);
+	if (xas_error(&xas)) {
 		old->private = NULL;
 		old->index = 0;
 	}
 out:
-	xa_unlock(&migrc_links);
+	xas_unlock(&xas);
 }
 EXPORT_SYMBOL_IF_KUNIT(migrc_batch_link);
 
@@ -127,8 +134,9 @@ static bool migrc_recyclable(struct migrc_batch *batch, struct folio *old,
 struct folio *migrc_recycle_claim(struct migrc_batch *batch,
 				  struct folio *src, struct folio *dst)
 {
-	unsigned long pfn = folio_pfn(src), stale, bit;
+	XA_STATE(xas, &migrc_links, folio_pfn(src));
 	struct migrc_batch *from, *empty = NULL;
+	unsigned long stale, bit;
 	struct folio *old;
 
 	/*
@@ -136,11 +144,11 @@ struct folio *migrc_recycle_claim(struct migrc_batch *batch,
 	 * takes the RCU read lock).  A link stored meanwhile is only missed,
 	 * as if it had come after this migration.
 	 */
-	if (!xa_load(&migrc_links, pfn))
+	if (!xa_load(&migrc_links, xas.xa_index))
 		return NULL;
-	xa_lock(&migrc_links);
-	old = xa_load(&migrc_links, pfn);
-	if (!old || xa_get_mark(&migrc_links, pfn, MIGRC_CLAIMED))
+	xas_lock(&xas);
+	old = xas_load(&xas);
+	if (!old || xa_pointer_tag(old))
 		goto out;
 	from = old->private;
 	spin_lock(&migrc_lock);
@@ -157,8 +165,9 @@ struct folio *migrc_recycle_claim(struct migrc_batch *batch,
 		empty = from;
 	}
 	spin_unlock(&migrc_lock);
-	__xa_set_mark(&migrc_links, pfn, MIGRC_CLAIMED);
-	xa_unlock(&migrc_links);
+	/* Replaces an entry in place: allocates nothing, cannot fail. */
+	xas_store(&xas, xa_tag_pointer(old, MIGRC_CLAIMED));
+	xas_unlock(&xas);
 
 	batch->nr_claimed++;
 	atomic_long_dec(&migrc_pending_pages);
@@ -185,7 +194,7 @@ struct folio *migrc_recycle_claim(struct migrc_batch *batch,
 		clear_bit(bit, &old->flags);
 	return old;
 out:
-	xa_unlock(&migrc_links);
+	xas_unlock(&xas);
 	return NULL;
 }
 EXPORT_SYMBOL_IF_KUNIT(migrc_recycle_claim);
@@ -194,18 +203,17 @@ EXPORT_SYMBOL_IF_KUNIT(migrc_recycle_claim);
 static bool migrc_unclaim(struct migrc_batch *batch, struct folio *src,
 			  struct folio *dst)
 {
-	unsigned long pfn = folio_pfn(src);
+	XA_STATE(xas, &migrc_links, folio_pfn(src));
 	bool claimed = false;
 
 	if (!batch || !batch->nr_claimed)
 		return false;
-	xa_lock(&migrc_links);
-	if (xa_load(&migrc_links, pfn) == dst &&
-	    xa_get_mark(&migrc_links, pfn, MIGRC_CLAIMED)) {
-		__xa_erase(&migrc_links, pfn);
+	xas_lock(&xas);
+	if (xas_load(&xas) == xa_tag_pointer(dst, MIGRC_CLAIMED)) {
+		xas_store(&xas, NULL);
 		claimed = true;
 	}
-	xa_unlock(&migrc_links);
+	xas_unlock(&xas);
 	if (claimed)
 		batch->nr_claimed--;
 	return claimed;
