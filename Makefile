@@ -14,12 +14,13 @@
 #   make check-series      build every patch of the series on all arches
 #   make mutate ARCH=...   which tests catch each migrc hook switched off
 #   make soak [ARCH=...] [SOAK_MINUTES=n]  the tiering workload, every checker on
+#   make profile [ARCH=...] [WORKLOAD=...]  kernel instructions per page moved, on/off
 #   make series            export the series with git format-patch
 
 ARCH ?= x86_64
 ARCHES := x86_64 arm64 riscv
 
-.PHONY: all deps tree test test-full kunit run check check-series series mutate soak clean distclean
+.PHONY: all deps tree test test-full kunit run check check-series series mutate soak profile clean distclean
 
 all: test
 
@@ -55,6 +56,9 @@ check-series: tree
 
 soak: tree
 	@WORKLOAD=soak ./scripts/run.sh $(ARCH)
+
+profile: tree
+	@./scripts/insns/profile.py $(ARCH)
 
 series: tree
 	@rm -rf build/series && git -C build/linux -c user.name="migrc developers" -c user.email=migrc@localhost format-patch -q --cover-letter -o ../series pristine..HEAD

@@ -401,8 +401,18 @@ struct run {
 	struct counters before, after;
 	double t0, seconds;
 	long reads, errors, extra_ops;
+	long mover_cpu_ms;	/* CPU time of the migrating thread, or -1 */
 	pthread_t sampler;
 };
+
+/* CPU time of the calling thread, in seconds. */
+static double thread_cpu(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
 
 void run_begin(struct run *run, const char *workload, const char *mapping,
 	       int on)
@@ -411,6 +421,7 @@ void run_begin(struct run *run, const char *workload, const char *mapping,
 	run->workload = workload;
 	run->mapping = mapping;
 	run->on = on;
+	run->mover_cpu_ms = -1;
 	knobs(strstr(mapping, "tuned") != NULL);
 	write_file("/proc/sys/vm/migrc_enabled", on ? "1" : "0");
 	write_file("/proc/sys/vm/drop_caches", "3");
@@ -533,7 +544,7 @@ void run_end(struct run *run)
 	       "\"ops\":%ld,\"peak_pending_pages\":%ld,\"tlb_irqs\":%ld,"
 	       "\"max_pending_pages\":%ld,\"max_age_ms\":%ld,"
 	       "\"node0_free_kb\":%ld,\"node1_free_kb\":%ld,\"kswapd0\":\"%c\","
-	       "\"kswapd_cpu_ms\":%ld,\"move_failed\":%ld",
+	       "\"kswapd_cpu_ms\":%ld,\"move_failed\":%ld,\"mover_cpu_ms\":%ld",
 	       run->workload, run->mapping, run->on ? "on" : "off",
 	       run->seconds, run->reads, run->errors, run->extra_ops,
 	       atomic_load(&peak_pending),
@@ -544,7 +555,8 @@ void run_end(struct run *run)
 	       node_free_kb(0), node_free_kb(1), kswapd_state(),
 	       run->before.kswapd_ticks < 0 || run->after.kswapd_ticks < 0 ? -1 :
 	       (run->after.kswapd_ticks - run->before.kswapd_ticks) * 1000 /
-	       sysconf(_SC_CLK_TCK), atomic_load(&move_failed));
+	       sysconf(_SC_CLK_TCK), atomic_load(&move_failed),
+	       run->mover_cpu_ms);
 	for (i = 0; i < NR_KEYS; i++)
 		printf(",\"%s\":%ld", vmstat_keys[i],
 		       run->after.v[i] - run->before.v[i]);
@@ -600,14 +612,17 @@ static void pingpong_run(const char *workload, const char *mapping, int on,
 	struct run run;
 	long moved = 0;
 	int node = 1;
+	double cpu;
 
 	move_pages(addrs, pages, 0, MPOL_MF_MOVE);
 	readers_start(&r, base, pages, 1);
 	run_begin(&run, workload, mapping, on);
+	cpu = thread_cpu();
 	while (now() - run.t0 < duration) {
 		moved += move_pages(addrs, pages, node, MPOL_MF_MOVE);
 		node ^= 1;
 	}
+	run.mover_cpu_ms = (long)((thread_cpu() - cpu) * 1000);
 	run.extra_ops = moved;
 	readers_stop(&r);
 	run.reads = atomic_load(&r.reads);

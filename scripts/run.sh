@@ -21,7 +21,11 @@
 # for the file scenarios, WORKLOAD=files, SCENARIOS=, CHECKER= and
 # MIGRC_HOOKS= as for the scenarios;
 # QEMU_GDB=1 opens QEMU's gdbstub on port 1234, to look at a hung guest
-# with gdb-multiarch build/guest-ARCH/vmlinux and "target remote :1234")
+# with gdb-multiarch build/guest-ARCH/vmlinux and "target remote :1234";
+# ICOUNT=n runs the guest in QEMU's icount mode, one vCPU at a time and
+# 2^n ns of guest time per instruction, so that CPU times the guest
+# measures count instructions, not host time shared by four vCPUs);
+# QEMU_PLUGIN=path[,args] loads a TCG plugin (make profile: scripts/insns/))
 #
 # VARIANT=kasan|kcsan (make test): boot the sanitizer KUnit kernel that
 # `scripts/kunit.sh ARCH VARIANT` built in build/kunit-ARCH-VARIANT (it has
@@ -228,7 +232,8 @@ boot() {
 	timeout "$secs" "$qemu" -nodefaults -m "$mem" "${smp[@]}" "${numa[@]}" \
 		"${machine_x[@]}" -kernel "$kdir/$image" -initrd "$initrd" \
 		-append "console=$console $bootargs loglevel=5 panic=-1 WORKLOAD=$wl DURATION=$duration ${WS_PAGES:+WS_PAGES=$WS_PAGES} ${SOAK_MINUTES:+SOAK_MINUTES=$SOAK_MINUTES} $extra ${tier:+TIER=1}" \
-		${QEMU_GDB:+-s} -no-reboot -nographic -serial stdio 2>&1 | stdbuf -oL tr -d '\r' | tee "$log" |
+		${QEMU_GDB:+-s} ${ICOUNT:+-icount shift=$ICOUNT} \
+		${QEMU_PLUGIN:+-plugin "$QEMU_PLUGIN"} -no-reboot -nographic -serial stdio 2>&1 | stdbuf -oL tr -d '\r' | tee "$log" |
 		sed -un 's/^@@progress /    .. /p' || true
 	grep -q '=== end' "$log" || { say "the guest did not finish; see $log"; exit 1; }
 	grep -E '^(integrity|tiering|migrc|file-open):' "$log" | head -20 || true
