@@ -50,11 +50,16 @@ def per_k(n, pages):
     return 1000.0 * n / pages if pages else float("nan")
 
 
+# Workloads whose speed is their readers': their runtime ratio is the
+# readers' already.
+READ_WORK = ("tiering", "file-tiering")
+
+
 def work(r):
     """The unit of work a run's speed is measured in."""
     if r["workload"] in ("page-fault", "wp-reuse"):
         return r["ops"]
-    if r["workload"] in ("tiering", "file-tiering"):
+    if r["workload"] in READ_WORK:
         return r["reads"]
     return r["pgmigrate_success"]
 
@@ -102,7 +107,8 @@ def summarise(runs, wpreuse):
         # much CPU the readers leave it: show the readers' side, and the
         # mover's CPU time per page, which does not depend on that share.
         s["reads_ratio"] = None
-        if on.get("reads", 0) > 0 and off.get("reads", 0) > 0 and \
+        if wl not in READ_WORK and \
+           on.get("reads", 0) > 0 and off.get("reads", 0) > 0 and \
            on["seconds"] and off["seconds"]:
             s["reads_ratio"] = (on["reads"] / on["seconds"]) / \
                 (off["reads"] / off["seconds"])
@@ -179,9 +185,10 @@ def table(arch, runs, summary, config):
           "retired a whole cap of\n old folios: where migration never "
           "pauses, what the cap allows)")
     print("(recycled: old folios that a migration went back into, where they "
-          "were still pending:\n no flush, no new pending memory; ws=cap/2 "
-          "moves half a cap, so its pages come\n back before their old "
-          "folios retire, and it can beat the cap limit)")
+          "were still pending:\n no flush, no new pending memory; a ping-pong "
+          "under the cap gets its pages back\n before their old folios "
+          "retire, and can beat the cap limit; ws=2cap moves twice the\n "
+          "cap, and ws=cap/2 half of it)")
     print("(refused w/s/f: PTEs migrc saw and did not defer: writable, in a "
           "shared VMA, or with a\n TLB flush pending in their mm (NUMA "
           "balancing's scan, mprotect(), fork()); each\n costs its round "
