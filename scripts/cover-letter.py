@@ -160,10 +160,11 @@ def blurb(results, npatches):
     for point, where, test in REVIEW:
         where = where.replace("{npatches}", str(npatches))
         out.append(f"- {point}:\n  {where}.\n  Shown by: {test}.\n")
-    out.append("Measured with `make run` (QEMU TCG, 4 CPUs, two NUMA nodes;\n"
-               "migrc off and on in the same boot; \"+tuned\" allows a quarter\n"
-               "of RAM pending for 5 s; tiering needs a slower tier, which\n"
-               "only the x86_64 guest has, through ACPI HMAT):\n")
+    out.append("Measured with `make run` (QEMU TCG, 4 CPUs, 4 GiB, two NUMA\n"
+               "nodes; migrc off and on in the same boot; the default cap is\n"
+               "1/64 of RAM, and ws=2cap moves twice it; \"+tuned\" allows a\n"
+               "quarter of RAM pending for 5 s; tiering needs a slower tier,\n"
+               "which only the x86_64 guest has, through ACPI HMAT):\n")
     out.append(figures(results))
     out.append("")
     return "\n".join(out)

@@ -67,6 +67,8 @@ def main():
         trigger(work, f"{m.group(1)},{m.group(2)}:{m.group(3)}")
     if run.wait():
         sys.exit(run.returncode)
+    if not os.path.exists(os.path.join(work, "out")):
+        sys.exit("profile: no run long enough to count (DURATION= of 3 s or more)")
     os.replace(os.path.join(work, "out"), counts)
     os.rmdir(work)
     subprocess.run([os.path.join(ROOT, "scripts/insns/report.py"),
