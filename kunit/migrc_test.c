@@ -1622,6 +1622,17 @@ static struct folio *migrc_test_keep_linked(struct kunit *test, int nid,
 	return old;
 }
 
+/* The link for @pfn, in whichever node's array it is, or NULL. */
+static void *migrc_test_link(unsigned long pfn)
+{
+	void *entry = NULL;
+	int nid;
+
+	for_each_node(nid)
+		entry = entry ?: xa_load(&migrc_links[nid], pfn);
+	return entry;
+}
+
 static struct folio *migrc_test_alloc(struct kunit *test, int nid)
 {
 	struct folio *folio = __folio_alloc_node(GFP_KERNEL | __GFP_THISNODE, 0, nid);
@@ -1667,7 +1678,7 @@ static void migrc_test_recycle_claim(struct kunit *test)
 	KUNIT_EXPECT_NULL(test, migrc_recycle_claim(round, succ, dst));
 
 	migrc_recycle_end(round, succ, old);
-	KUNIT_EXPECT_NULL(test, xa_load(&migrc_links, folio_pfn(succ)));
+	KUNIT_EXPECT_NULL(test, migrc_test_link(folio_pfn(succ)));
 	folio_unlock(old);
 	folio_put(old);
 	migrc_batch_seal(round);
@@ -1707,7 +1718,7 @@ static void migrc_test_recycle_refused(struct kunit *test)
 	folio_put(old);
 
 	migrc_retire_all(MIGRC_CAUSE_DRAIN);
-	KUNIT_EXPECT_NULL_MSG(test, xa_load(&migrc_links, folio_pfn(succ)),
+	KUNIT_EXPECT_NULL_MSG(test, migrc_test_link(folio_pfn(succ)),
 			      "a retired folio is still linked");
 	KUNIT_EXPECT_NULL(test, migrc_recycle_claim(round, succ, dst));
 	migrc_batch_seal(round);
@@ -1887,7 +1898,7 @@ static void migrc_test_recycle_race(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, migrc_nr_reserved(), 0UL);
 	KUNIT_EXPECT_FALSE(test, migrc_test_failed());
 	for (i = 0; i < MIGRC_TEST_RECYCLE_SUCC; i++) {
-		KUNIT_EXPECT_NULL(test, xa_load(&migrc_links, folio_pfn(succ[i])));
+		KUNIT_EXPECT_NULL(test, migrc_test_link(folio_pfn(succ[i])));
 		folio_put(succ[i]);
 	}
 }

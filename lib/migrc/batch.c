@@ -421,6 +421,7 @@ void migrc_batch_seal(struct migrc_batch *batch)
 	/* From now on the batch holds exactly what it keeps. */
 	atomic_long_sub(unused, &migrc_reserved);
 	batch->reserved = batch->nr_pages;
+	migrc_links_publish(batch);
 
 	spin_lock(&migrc_lock);
 	/*

@@ -102,7 +102,10 @@ extern atomic_long_t migrc_pending_pages;
 extern atomic_long_t migrc_reserved;
 extern struct kmem_cache *migrc_batch_cache;
 extern bool migrc_failed;
-extern struct xarray migrc_links;
+extern struct xarray migrc_links[MAX_NUMNODES];
+/* The tag of a link a migration has claimed (xa_tag_pointer()). */
+#define MIGRC_CLAIMED	1
+void migrc_links_publish(struct migrc_batch *batch);
 
 typedef bool (*migrc_select_t)(struct migrc_batch *batch, void *arg);
 unsigned long migrc_retire(migrc_select_t select, void *arg,

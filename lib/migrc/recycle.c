@@ -31,16 +31,17 @@
  * round that claimed it, whose own flush covers S's addresses if it
  * deferred them, and otherwise has nothing stale to cover.
  *
- * migrc_links (retire.c) maps the pfn of each successor to the pending
- * old folio; the old folio has its batch in ->private and the key in
- * ->index.  A retirement removes the entry (under its xa_lock) before it
- * frees the folio, so a claimer that finds an entry under the xa_lock
- * holds a live folio and batch.  A claimed entry stays, tagged
- * MIGRC_CLAIMED, until the migration ends (migrc_recycle_end(),
+ * migrc_links (retire.c), one array per node, maps the pfn of each
+ * successor to the pending old folio, in the old folio's node; the old
+ * folio has its batch in ->private and the key in ->index.  A round's
+ * links are stored when its batch is sealed, and a claim takes folios of
+ * sealed batches only.  A retirement removes the entries (under their
+ * xa_lock) before it frees the folios, so a claimer that finds an entry
+ * under the xa_lock holds a live folio and batch.  A claimed entry stays,
+ * tagged MIGRC_CLAIMED, until the migration ends (migrc_recycle_end(),
  * migrc_recycle_fail()); a retirement's unlink, which compares with the
- * untagged folio, leaves it alone.  Each operation walks the array once
- * (an xa_state reused for the store), since every migrated folio pays
- * for a link and every recycled one for a claim.
+ * untagged folio, leaves it alone.  A claim and its end walk the array
+ * once each (an xa_state reused for the store).
  * Lock order: the xa_lock, then migrc_lock.
  */
 
@@ -60,41 +61,28 @@
 
 #include "migrc.h"
 
-/* The tag of a claimed entry (xa_tag_pointer()). */
-#define MIGRC_CLAIMED	1
-
 /**
  * migrc_batch_link() - remember which folio replaced a kept old folio
  * @batch: the open batch that keeps @old
  * @old: a small anonymous old folio, just added to @batch
  * @succ_pfn: the pfn of the folio that replaced it
  *
- * Best effort: without memory for the link, @old is only not recycled.
- * A link for @succ_pfn left by an old folio whose successor was freed
- * is replaced, unless a migration has claimed that folio: the successor
- * may already be migrating again (it is unlocked by now), and recycle an
- * old folio through the stale link (see above).  @old then goes unlinked.
+ * Notes the link in @old; migrc_links_publish() stores the round's links
+ * when @batch is sealed, best effort: without memory for the link, @old
+ * is only not recycled.  A link for @succ_pfn left by an old folio whose
+ * successor was freed is replaced then, unless a migration has claimed
+ * that folio: the successor may already be migrating again (it is
+ * unlocked by now), and recycle an old folio through the stale link (see
+ * above).  @old then goes unlinked.
  *
  * Context: process context; @batch is the caller's and still open.
  */
 void migrc_batch_link(struct migrc_batch *batch, struct folio *old,
 		      unsigned long succ_pfn)
 {
-	XA_STATE(xas, &migrc_links, succ_pfn);
-
-	xas_lock(&xas);
-	if (xa_pointer_tag(xas_load(&xas)) == MIGRC_CLAIMED)
-		goto out;
-	/* The xa_lock publishes these to a claimer, which reads them under it. */
+	/* The xa_lock of the store publishes these to a claimer. */
 	old->private = batch;
 	old->index = succ_pfn;
-	xas_store(&xas, old);
-	if (xas_error(&xas)) {
-		old->private = NULL;
-		old->index = 0;
-	}
-out:
-	xas_unlock(&xas);
 }
 EXPORT_SYMBOL_IF_KUNIT(migrc_batch_link);
 
@@ -134,7 +122,7 @@ static bool migrc_recyclable(struct migrc_batch *batch, struct folio *old,
 struct folio *migrc_recycle_claim(struct migrc_batch *batch,
 				  struct folio *src, struct folio *dst)
 {
-	XA_STATE(xas, &migrc_links, folio_pfn(src));
+	XA_STATE(xas, &migrc_links[folio_nid(dst)], folio_pfn(src));
 	struct migrc_batch *from, *empty = NULL;
 	unsigned long stale, bit;
 	struct folio *old;
@@ -144,7 +132,7 @@ struct folio *migrc_recycle_claim(struct migrc_batch *batch,
 	 * takes the RCU read lock).  A link stored meanwhile is only missed,
 	 * as if it had come after this migration.
 	 */
-	if (!xa_load(&migrc_links, xas.xa_index))
+	if (!xa_load(xas.xa, xas.xa_index))
 		return NULL;
 	xas_lock(&xas);
 	old = xas_load(&xas);
@@ -203,7 +191,7 @@ EXPORT_SYMBOL_IF_KUNIT(migrc_recycle_claim);
 static bool migrc_unclaim(struct migrc_batch *batch, struct folio *src,
 			  struct folio *dst)
 {
-	XA_STATE(xas, &migrc_links, folio_pfn(src));
+	XA_STATE(xas, &migrc_links[folio_nid(dst)], folio_pfn(src));
 	bool claimed = false;
 
 	if (!batch || !batch->nr_claimed)

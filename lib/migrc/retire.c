@@ -114,20 +114,94 @@ void migrc_batch_free(struct migrc_batch *batch)
 
 /*
  * Links from the pfn of each folio that replaced an old one to the old
- * folio, while it is pending (recycle.c).  A retiring batch removes its
- * folios' links, under the xa_lock, before it frees them: a claimer that
- * finds a link under that lock holds a live folio and batch.
+ * folio, while it is pending (recycle.c), in the array of the old folio's
+ * node: a claim looks in its destination's node, where a folio it may take
+ * must be anyway, and no lock is taken by every node's migrations.  A
+ * round's links are stored when it is sealed, and a retiring batch
+ * removes its folios' links before it frees them, each under one hold of
+ * the xa_lock per node and at most MIGRC_LINKS_PER_HOLD links: a claimer
+ * that finds a link under that lock holds a live folio and batch.
  */
-DEFINE_XARRAY(migrc_links);
+struct xarray migrc_links[MAX_NUMNODES] = {
+	[0 ... MAX_NUMNODES - 1] = XARRAY_INIT(migrc_links, 0),
+};
 
-/* A retiring batch is about to free @old: forget its link, if any. */
-static void migrc_unlink(struct folio *old)
+#define MIGRC_LINKS_PER_HOLD	64
+
+/* Link @folio in @links, locked, unless its entry is claimed. */
+static bool migrc_link_store(struct xarray *links, struct folio *folio)
 {
-	if (!old->private)
-		return;
-	xa_cmpxchg(&migrc_links, old->index, old, NULL, 0);
-	old->private = NULL;
-	old->index = 0;
+	XA_STATE(xas, links, folio->index);
+
+	if (xa_pointer_tag(xas_load(&xas)) == MIGRC_CLAIMED)
+		return false;
+	xas_store(&xas, folio);
+	return !xas_error(&xas);
+}
+
+/*
+ * Store (@publish) or remove the links of @batch's folios from @folio on,
+ * while they are in one node's array, at most MIGRC_LINKS_PER_HOLD of them
+ * under one hold of its lock.  A folio with a link (noted or stored) has
+ * its batch in ->private; any other may have something else there (an
+ * old folio that was in the swap cache keeps its swap entry).  Return:
+ * the first folio not done, or the head.
+ */
+static struct folio *migrc_links_run(struct migrc_batch *batch,
+				     struct folio *folio, bool publish)
+{
+	struct xarray *links;
+	unsigned int n = 0;
+
+	list_for_each_entry_from(folio, &batch->folios, lru)
+		if (folio->private == batch)
+			break;
+	if (list_entry_is_head(folio, &batch->folios, lru))
+		return folio;
+
+	links = &migrc_links[folio_nid(folio)];
+	xa_lock(links);
+	list_for_each_entry_from(folio, &batch->folios, lru) {
+		if (folio->private != batch)
+			continue;
+		if (&migrc_links[folio_nid(folio)] != links ||
+		    n++ == MIGRC_LINKS_PER_HOLD)
+			break;
+		if (publish && migrc_link_store(links, folio))
+			continue;
+		if (!publish)
+			__xa_cmpxchg(links, folio->index, folio, NULL, 0);
+		folio->private = NULL;
+		folio->index = 0;
+	}
+	xa_unlock(links);
+	return folio;
+}
+
+static void migrc_links_walk(struct migrc_batch *batch, bool publish)
+{
+	struct folio *folio;
+
+	folio = list_first_entry(&batch->folios, struct folio, lru);
+	while (!list_entry_is_head(folio, &batch->folios, lru))
+		folio = migrc_links_run(batch, folio, publish);
+}
+
+/**
+ * migrc_links_publish() - store the links of a round's old folios
+ * @batch: the round's batch, about to be sealed
+ *
+ * migrc_batch_link() only noted each link in its old folio: no claim
+ * takes a folio from a batch that is not sealed, so the round stores them
+ * all here.  A link for a pfn whose entry a migration has claimed is not
+ * stored (see migrc_batch_link()).  Without memory for a link, its
+ * folio is only not recycled.
+ *
+ * Context: process context, no locks held; @batch is the caller's.
+ */
+void migrc_links_publish(struct migrc_batch *batch)
+{
+	migrc_links_walk(batch, true);
 }
 
 /* Detach every pending batch @select picks, oldest first, onto @list. */
@@ -192,11 +266,12 @@ static unsigned long migrc_free_list(struct list_head *victims,
 		struct folio *folio, *tmp;
 
 		batches++;
+		/* A retiring batch is about to free its folios: unlink them. */
+		migrc_links_walk(batch, false);
 		list_for_each_entry_safe(folio, tmp, &batch->folios, lru) {
 			long nr = folio_nr_pages(folio);
 
 			list_del(&folio->lru);
-			migrc_unlink(folio);
 			mod_zone_page_state(folio_zone(folio), NR_MIGRC_PENDING, -nr);
 			if (migrc_debug_check_folio(folio))
 				folio_put(folio);
