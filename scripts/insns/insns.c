@@ -14,7 +14,9 @@
  * vCPUs running the same block at once may lose a few.
  *
  * Debian's QEMU ships no plugin header: the few declarations needed
- * are those of QEMU_PLUGIN_VERSION 1 (QEMU 7.2, include/qemu/qemu-plugin.h).
+ * are those of QEMU_PLUGIN_VERSION 1 (QEMU 7.2, include/qemu/qemu-plugin.h),
+ * with its names and types, which checkpatch's typedef, extern and
+ * uint64_t warnings are about.
  */
 #include <inttypes.h>
 #include <pthread.h>
@@ -45,10 +47,14 @@ struct qemu_plugin_tb;
 
 enum qemu_plugin_op { QEMU_PLUGIN_INLINE_ADD_U64 };
 
+typedef void (*qemu_plugin_vcpu_tb_trans_cb_t)(qemu_plugin_id_t id,
+					       struct qemu_plugin_tb *tb);
+
 void qemu_plugin_register_vcpu_tb_trans_cb(qemu_plugin_id_t id,
-		void (*cb)(qemu_plugin_id_t id, struct qemu_plugin_tb *tb));
+					   qemu_plugin_vcpu_tb_trans_cb_t cb);
 void qemu_plugin_register_vcpu_tb_exec_inline(struct qemu_plugin_tb *tb,
-		enum qemu_plugin_op op, void *ptr, uint64_t imm);
+					      enum qemu_plugin_op op,
+					      void *ptr, uint64_t imm);
 size_t qemu_plugin_tb_n_insns(const struct qemu_plugin_tb *tb);
 uint64_t qemu_plugin_tb_vaddr(const struct qemu_plugin_tb *tb);
 
@@ -73,9 +79,10 @@ static void translated(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 		return;
 	b->vaddr = qemu_plugin_tb_vaddr(tb);
 	qemu_plugin_register_vcpu_tb_exec_inline(tb, QEMU_PLUGIN_INLINE_ADD_U64,
-			&b->insns, qemu_plugin_tb_n_insns(tb));
+						 &b->insns,
+						 qemu_plugin_tb_n_insns(tb));
 	qemu_plugin_register_vcpu_tb_exec_inline(tb, QEMU_PLUGIN_INLINE_ADD_U64,
-			&b->execs, 1);
+						 &b->execs, 1);
 	pthread_mutex_lock(&lock);
 	b->next = blocks;
 	blocks = b;
@@ -113,7 +120,7 @@ static void *poll_trigger(void *arg)
 			continue;
 		}
 		if (!fgets(label, sizeof(label), f))
-			strcpy(label, "unlabelled");
+			snprintf(label, sizeof(label), "unlabelled");
 		fclose(f);
 		label[strcspn(label, "\n ")] = '\0';
 		dump(label);
