@@ -109,7 +109,7 @@ REVIEW = [
      "migrc_mm_test_gup_write; guest scenarios proc-self-mem, "
      "process_vm_writev"),
     ("(c) deferring for long makes later events pay full flushes",
-     "a batch lives at most vm.migrc_max_age_ms (500 ms), pending pages are "
+     "a batch lives at most vm.migrc_max_age_ms (2 s), pending pages are "
      "capped (vm.migrc_max_pending_pages), and flush points flush one mm, "
      "only when it has deferrals not yet flushed",
      "migrc_test_age, migrc_test_age_worker, migrc_test_cap_refuses, migrc_test_cap_retires_all, migrc_test_mm_flush"),

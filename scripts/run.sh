@@ -396,11 +396,10 @@ fi
 # The benchmark's guest has 4 GiB.  The default cap is 1/64 of RAM: a
 # 1 GiB guest's 16 MiB fills in a tenth of a second at the rate TCG
 # migrates, where a 256 GiB machine's 4 GiB takes about a second at
-# 4 GB/s, longer than the age limit (500 ms).  There the 32 MiB
-# ping-pong and the tiering rows would measure little but how often the
-# cap fills.  One ping-pong row (ws=2cap) still moves twice the cap, to
-# show what the cap costs; GUEST_MB=1024 runs them all in the smaller
-# guest.
+# 4 GB/s.  In the small guest the 32 MiB ping-pong and the tiering rows
+# would measure little but how often the cap fills.  One ping-pong row
+# (ws=2cap) still moves twice the cap, to show what the cap costs;
+# GUEST_MB=1024 runs them all in the smaller guest.
 default_mb=4096
 logs=()
 numa_wl=$(tr , '\n' <<<"$workload" | { grep -Ev '^(file-)?tiering$' || true; } | paste -sd, -)

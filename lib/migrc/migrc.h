@@ -16,8 +16,16 @@
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
 
-/* Default and range of vm.migrc_max_age_ms. */
-#define MIGRC_DEFAULT_AGE_MS	500
+/*
+ * Default and range of vm.migrc_max_age_ms.  NUMA balancing marks a range
+ * for hinting faults again no sooner than numa_balancing_scan_period_min_ms
+ * (1000) later, so a page it moves at one scan comes back at the next at
+ * the earliest a second later: the default keeps old folios for two such
+ * periods, long enough for the page to migrate back into its old folio.
+ * The cap bounds how much is pending; the age bounds how long it lingers
+ * after migration stops.
+ */
+#define MIGRC_DEFAULT_AGE_MS	2000
 #define MIGRC_MIN_AGE_MS	1
 #define MIGRC_MAX_AGE_MS	60000
 
