@@ -1202,6 +1202,82 @@ static void migrc_mm_test_fail_after_unmap(struct kunit *test)
 	mt_write_and_check(mt, mt_write_force);
 }
 
+/*
+ * A round nested in another: reclaim, inside one of a promotion's
+ * allocations, demotes other pages.  The nested round defers into a
+ * batch of its own, the outer round finds its batch again after it, and
+ * a write fault still flushes before it reuses a page of either.
+ */
+struct mt_nested {
+	struct mt_migrate m;		/* the outer round: the first half */
+	struct list_head inner;		/* the nested round: the second half */
+	struct migrc_batch *outer, *after;
+	int inner_ret;
+};
+
+static struct folio *mt_new_folio_nesting(struct folio *src, unsigned long private)
+{
+	struct mt_nested *n = (struct mt_nested *)private;
+	struct migration_target_control mtc = n->m.mtc;
+	unsigned int noreclaim;
+
+	if (!n->m.calls++) {
+		n->outer = current->tlb_ubc.migrc;
+		mtc.reason = MR_DEMOTION;
+		/* As in direct reclaim, which demotes under PF_MEMALLOC. */
+		noreclaim = memalloc_noreclaim_save();
+		n->inner_ret = migrate_pages(&n->inner, alloc_migration_target, NULL,
+					     (unsigned long)&mtc, MIGRATE_ASYNC,
+					     MR_DEMOTION, NULL);
+		memalloc_noreclaim_restore(noreclaim);
+		n->after = current->tlb_ubc.migrc;
+	}
+	return alloc_migration_target(src, (unsigned long)&n->m.mtc);
+}
+
+static void migrc_mm_test_nested_round(struct kunit *test)
+{
+	struct mt *mt = mt_setup(test, PROT_READ | PROT_WRITE);
+	unsigned long deferred, rounds, pending, batches;
+	int half = MT_PAGES / 2, nid = NUMA_NO_NODE, inner_nid = NUMA_NO_NODE;
+	struct mt_nested n;
+
+	mt_wrprotect(mt);
+	mt_start_readers(mt);
+	mt_migrate_init(&n.m);
+	INIT_LIST_HEAD(&n.inner);
+	n.outer = NULL;
+	n.after = NULL;
+	n.inner_ret = -1;
+	KUNIT_ASSERT_EQ(test, migrc_kunit_isolate(mt->addr, 0, half, &n.m.folios, &nid), half);
+	KUNIT_ASSERT_EQ(test, migrc_kunit_isolate(mt->addr, half, mt->nr - half, &n.inner,
+						  &inner_nid), mt->nr - half);
+	n.m.mtc.nid = mt_other_node(nid);
+	KUNIT_ASSERT_NE(test, n.m.mtc.nid, NUMA_NO_NODE);
+
+	deferred = migrc_kunit_event(MIGRC_DEFERRED);
+	rounds = migrc_kunit_event(MIGRC_FLUSH_ROUNDS);
+	pending = migrc_nr_pending();
+	batches = migrc_nr_pending_batches();
+	n.m.ret = migrate_pages(&n.m.folios, mt_new_folio_nesting, NULL, (unsigned long)&n,
+				MIGRATE_SYNC, MR_SYSCALL, NULL);
+	putback_movable_pages(&n.m.folios);
+	putback_movable_pages(&n.inner);
+	KUNIT_ASSERT_EQ(test, n.m.ret, 0);
+	KUNIT_ASSERT_EQ(test, n.inner_ret, 0);
+
+	KUNIT_EXPECT_NOT_NULL(test, n.outer);
+	KUNIT_EXPECT_PTR_EQ_MSG(test, n.after, n.outer,
+				"the outer round lost its batch to the nested one");
+	KUNIT_EXPECT_NULL(test, current->tlb_ubc.migrc);
+	KUNIT_EXPECT_EQ_MSG(test, migrc_kunit_event(MIGRC_DEFERRED) - deferred,
+			    (unsigned long)mt->nr, "a round did not defer");
+	KUNIT_EXPECT_EQ(test, migrc_nr_pending() - pending, (unsigned long)mt->nr);
+	KUNIT_EXPECT_EQ(test, migrc_nr_pending_batches() - batches, 2UL);
+	KUNIT_EXPECT_EQ(test, migrc_kunit_event(MIGRC_FLUSH_ROUNDS) - rounds, 0UL);
+	mt_write_and_check(mt, mt_write_user);
+}
+
 /* The pfn of the page mapped at page @i of the range, or 0. */
 static unsigned long mt_pfn(struct mt *mt, int i)
 {
@@ -1994,6 +2070,7 @@ static struct kunit_case migrc_mm_test_cases[] = {
 	KUNIT_CASE_PARAM(migrc_mm_test_flush_pending, mt_pending_gen_params),
 	KUNIT_CASE(migrc_mm_test_unmap_flush_takes_batch),
 	KUNIT_CASE(migrc_mm_test_fail_after_unmap),
+	KUNIT_CASE(migrc_mm_test_nested_round),
 	KUNIT_CASE(migrc_mm_test_recycle),
 	KUNIT_CASE(migrc_mm_test_recycle_fail),
 	KUNIT_CASE(migrc_mm_test_switch_off),
